@@ -1,0 +1,1 @@
+"""The data path: sources (datasets -> records), instructions (records -> conversations), tokens, batches."""

@@ -1,0 +1,1 @@
+"""Records -> conversations with the paper's instruction templates."""

@@ -1,0 +1,1 @@
+"""Evaluation: pure metrics, benchmarks as data, the harness and its report."""

@@ -1,0 +1,1 @@
+"""Pure, tested metric functions."""

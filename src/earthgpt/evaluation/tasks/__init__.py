@@ -1,0 +1,1 @@
+"""Benchmarks as data: task specs mirroring the paper's tables."""

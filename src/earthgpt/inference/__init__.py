@@ -1,0 +1,1 @@
+"""Inference: the predictor that loads and runs a model, tiling and stitching."""

@@ -1,0 +1,1 @@
+"""The EarthGPT model: hybrid vision encoder, projector, LLaMA-style language model, stage adapters."""

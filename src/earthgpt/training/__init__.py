@@ -1,0 +1,1 @@
+"""Training: what each stage trains, the loop, checkpoints, distributed launch."""
