@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Union, get_args
+from typing import Any, Literal, get_args
 
 from earthgpt.geometry import HBB, LabeledBox
 
@@ -155,7 +155,7 @@ class RegionCaptionRecord(_Base):
     task: Literal["region_caption"] = field(default="region_caption", init=False)
 
 
-Record = Union[SceneRecord, CaptionRecord, VQARecord, DetectionRecord, GroundingRecord, RegionCaptionRecord]
+Record = SceneRecord | CaptionRecord | VQARecord | DetectionRecord | GroundingRecord | RegionCaptionRecord
 TASKS: tuple[str, ...] = ("scene", "caption", "vqa", "detection", "grounding", "region_caption")
 
 
@@ -185,7 +185,7 @@ def record_to_dict(record: Record) -> dict[str, Any]:
 
 def record_from_dict(d: dict[str, Any]) -> Record:
     """Inverse of :func:`record_to_dict`; raises ``ValueError`` naming the unknown task."""
-    base = {
+    base: dict[str, Any] = {
         "id": str(d["id"]),
         "source": str(d["source"]),
         "split": str(d["split"]),

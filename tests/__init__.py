@@ -1,0 +1,1 @@
+"""EarthGPT test suite."""

@@ -1,0 +1,26 @@
+"""Shared fixtures: where the real remote-sensing data lives, and a fixed seed."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def shared_data_root() -> Path | None:
+    """The real data folder: $EARTHGPT_DATA, else ../shared/data beside the repository; None if absent."""
+    env = os.environ.get("EARTHGPT_DATA")
+    candidate = Path(env) if env else REPO_ROOT.parent / "shared" / "data"
+    return candidate.resolve() if candidate.is_dir() else None
+
+
+@pytest.fixture(scope="session")
+def data_root() -> Path:
+    """The real RS data (../shared/data or $EARTHGPT_DATA); tests that need it skip with the reason if absent."""
+    root = shared_data_root()
+    if root is None:
+        pytest.skip("real RS data not found: set EARTHGPT_DATA or place the shared data at ../shared/data")
+    return root

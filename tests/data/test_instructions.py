@@ -1,0 +1,120 @@
+"""Records -> conversations with the paper's exact strings, normalised boxes and multi-round sessions."""
+
+from __future__ import annotations
+
+from earthgpt.data.conversation import ImagePart
+from earthgpt.data.instructions import templates as T
+from earthgpt.data.instructions.convert import InstructionOptions, to_conversations
+from earthgpt.data.records import (
+    CaptionRecord,
+    DetectionRecord,
+    GroundingRecord,
+    ImageRef,
+    QAPair,
+    RegionCaptionRecord,
+    SceneRecord,
+    VQARecord,
+)
+from earthgpt.geometry import HBB, OBB, LabeledBox
+from earthgpt.geometry.codec import parse_boxes
+
+IMG = ImageRef(path="x.jpg", width=200, height=100)  # padded square: S=200, dy=50
+
+
+def _base(**kw):  # type: ignore[no-untyped-def]
+    return {"id": "r1", "source": "s", "split": "train", "image": IMG, **kw}
+
+
+def test_paper_strings_are_verbatim() -> None:
+    assert T.CAPTION == "Please provide a one-sentence caption for the provided RS image in detail."
+    assert T.DETECT_HBB == "Detect all objects shown in the RS image and describe using horizontal bounding boxes"
+    assert T.DETECT_OBB == "Detect all objects shown in the RS image and describe using oriented bounding boxes"
+    assert T.classify_prompt(["a", "b c"]) == (
+        "What is the category of this RS image? Answering the question using a single word or phrase. "
+        "Reference categories include a, b c"
+    )
+    assert (
+        T.vqa_prompt(" Is there a road? ") == "Is there a road? Answering the question using a single word or phrase."
+    )
+
+
+def test_classification_is_one_turn_with_the_reference_list() -> None:
+    (conv,) = to_conversations(SceneRecord(**_base(label="river", categories=("forest", "river"))))
+    assert [m.role for m in conv.messages] == ["user", "assistant"]
+    assert conv.messages[0].text == T.classify_prompt(["forest", "river"]) and conv.messages[1].text == "river"
+    assert isinstance(conv.messages[0].content[0], ImagePart) and conv.task == "scene"
+
+
+def test_captions_deduplicated_one_round_each_image_once() -> None:
+    caps = ("A river crosses the field.", "a river crosses the field", "  Two  bridges. ", "")
+    (conv,) = to_conversations(CaptionRecord(**_base(captions=caps)))
+    answers = [m.text for m in conv.messages if m.role == "assistant"]
+    assert answers == ["A river crosses the field.", "Two bridges."]
+    assert all(m.text == T.CAPTION for m in conv.messages if m.role == "user")
+    images = [p for m in conv.messages for p in m.content if isinstance(p, ImagePart)]
+    assert len(images) == 1
+
+
+def test_vqa_one_round_per_pair_with_suffix() -> None:
+    qa = (QAPair("Is there a road?", "yes", "presence"), QAPair("How many houses?", "3", "count"))
+    (conv,) = to_conversations(VQARecord(**_base(qa=qa)))
+    assert [m.text for m in conv.messages] == [
+        T.vqa_prompt("Is there a road?"),
+        "yes",
+        T.vqa_prompt("How many houses?"),
+        "3",
+    ]
+    assert conv.meta["qtypes"] == ["presence", "count"]
+
+
+def test_detection_hbb_normalised_on_the_padded_square_and_referring_session() -> None:
+    objs = (
+        LabeledBox("ship", HBB(100, 50, 150, 100)),  # -> [0.5, 0.5, 0.75, 0.75] after dy=50, /200
+        LabeledBox("car", HBB(0, 0, 20, 10)),  # -> [0, 0.25, 0.1, 0.3]
+    )
+    det, ref = to_conversations(DetectionRecord(**_base(objects=objs)))
+    assert det.messages[0].text == T.DETECT_HBB
+    assert det.messages[1].text == "car [0.000,0.250,0.100,0.300]; ship [0.500,0.500,0.750,0.750]"
+    assert [m.text for m in ref.messages if m.role == "user"] == [
+        T.DETECT_CATEGORY_HBB.format(category="car"),
+        T.DETECT_CATEGORY_HBB.format(category="ship"),
+    ]
+    assert [m.text for m in ref.messages if m.role == "assistant"][1] == "ship [0.500,0.500,0.750,0.750]"
+    assert len(to_conversations(DetectionRecord(**_base(objects=objs)), InstructionOptions(referring=False))) == 1
+
+
+def test_detection_obb_uses_the_paper_point_order() -> None:
+    # corners given in an arbitrary order; the first written must be the one closest to the origin
+    obb = OBB((150.0, 100.0, 50.0, 100.0, 50.0, 0.0, 150.0, 0.0))
+    (det,) = to_conversations(
+        DetectionRecord(**_base(objects=(LabeledBox("tank", obb),))), InstructionOptions(referring=False)
+    )
+    assert det.messages[0].text == T.DETECT_OBB
+    parsed = parse_boxes(det.messages[1].text, kind="obb").boxes[0].box
+    assert isinstance(parsed, OBB)
+    assert parsed.points[:2] == (0.25, 0.25)  # (50, 0) shifted by dy=50, divided by 200
+    both = to_conversations(
+        DetectionRecord(**_base(objects=(LabeledBox("tank", obb),))),
+        InstructionOptions(referring=False, hbb_from_obb=True),
+    )
+    assert [c.task for c in both] == ["detection_obb", "detection_hbb"]
+    assert both[1].messages[1].text == "tank [0.250,0.250,0.750,0.750]"
+
+
+def test_grounding_both_directions() -> None:
+    (vg,) = to_conversations(GroundingRecord(**_base(expression="the ship near the pier", box=HBB(0, 0, 200, 100))))
+    assert vg.messages[0].text == T.GROUND.format(expression="the ship near the pier")
+    assert vg.messages[1].text == "[0.000,0.250,1.000,0.750]"
+    (rc,) = to_conversations(RegionCaptionRecord(**_base(box=HBB(0, 0, 200, 100), caption="a ship")))
+    assert "[0.000,0.250,1.000,0.750]" in rc.messages[0].text and rc.messages[1].text == "a ship"
+
+
+def test_paraphrases_are_seeded_and_default_off() -> None:
+    rec = CaptionRecord(**_base(captions=("a", "b", "c", "d", "e", "f")))
+    (plain,) = to_conversations(rec)
+    assert {m.text for m in plain.messages if m.role == "user"} == {T.CAPTION}
+    a = to_conversations(rec, InstructionOptions(paraphrase_seed=3))[0].to_dict()
+    b = to_conversations(rec, InstructionOptions(paraphrase_seed=3))[0].to_dict()
+    assert a == b
+    texts = {m["content"][-1]["text"] for m in a["messages"] if m["role"] == "user"}
+    assert texts <= set(T.PARAPHRASES[T.CAPTION])
