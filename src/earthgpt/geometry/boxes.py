@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any, TypeAlias
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class OBB:
         return abs(s) / 2.0
 
 
-Box = Union[HBB, OBB]
+Box: TypeAlias = HBB | OBB
 
 
 @dataclass(frozen=True)
