@@ -35,8 +35,10 @@ def _is_tiff(path: Path) -> bool:
     return path.suffix.lower() in _TIFF_SUFFIXES
 
 
-def probe(path: str | Path) -> RasterInfo:
-    """Read only the header of an image; raise :class:`ImageReadError` naming the file if it is absent or unreadable."""
+def probe(path: str | Path, decode: bool = True) -> RasterInfo:
+    """Size, bands and sample type of an image; raise :class:`ImageReadError` naming the file if it is absent or
+    unreadable. With ``decode`` (the default) JPEG/PNG pixels are decoded too, so a file truncated mid-body is caught
+    here rather than mid-training; ``decode=False`` reads the header only."""
     p = Path(path)
     if not p.is_file():
         raise ImageReadError(f"image file not found: {p}")
@@ -60,6 +62,8 @@ def probe(path: str | Path) -> RasterInfo:
         with Image.open(p) as im:
             im.verify()
         with Image.open(p) as im:
+            if decode:
+                im.load()
             bands = len(im.getbands())
             dtype = "uint16" if im.mode in ("I;16", "I;16B", "I") else "uint8"
             return RasterInfo(width=im.width, height=im.height, bands=bands, dtype=dtype)

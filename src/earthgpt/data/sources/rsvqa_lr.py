@@ -1,0 +1,164 @@
+"""RSVQA-LR: Sentinel-2 visual question answering, read from the linked images/questions/answers json triple."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+from earthgpt.data.records import QAPair, Record, VQARecord
+from earthgpt.data.sources._folder_classes import probe_ref
+from earthgpt.data.sources._karpathy import load_json
+from earthgpt.data.sources.base import DataRootError, Skip, Source, register
+
+log = logging.getLogger(__name__)
+
+KINDS = ("images", "questions", "answers")
+QUESTION_TYPES = {"comp": "comparison"}  # the json's short name -> the name used in reports
+
+
+class RSVQASource(Source):
+    """Shared reader of the RSVQA json triple (``*_images.json``, ``*_questions.json``, ``*_answers.json``).
+
+    * images: ``{"images": [{"id", "original_name", "sensor", "questions_ids": [...], "active", ...}]}``
+    * questions: ``{"questions": [{"id", "img_id", "type", "question", "answers_ids": [...], "active"}]}``
+    * answers: ``{"answers": [{"id", "question_id", "answer", "active"}]}``
+
+    Entries are linked by id, never by list position. Only ``active`` images and questions are used: the
+    official per-split image files list every image and mark the split's own as active, and deleted questions
+    stay in the files as inactive. The image of entry ``id`` is ``<image dir>/<id>.<tif|png>``. Answers are kept
+    raw (counts and areas such as ``"10632m2"`` are not binned here; evaluation bins them).
+    """
+
+    tasks = ("vqa",)
+    patterns: ClassVar[dict[str, tuple[str, ...]]] = {}  # split -> file name patterns with {kind}
+    image_dirs: ClassVar[tuple[str, ...]] = ()
+    default_sensor: ClassVar[str] = ""
+
+    def __init__(self, root: str | Path, split: str = "train", image_dir: str | None = None) -> None:
+        super().__init__(root, split)
+        self.files = self._find_files()
+        self.image_dir = image_dir
+        self._data: tuple[dict[int, Any], dict[int, Any], dict[int, Any]] | None = None
+        self._bad: dict[str, str] = {}
+
+    def _find_files(self) -> dict[str, Path]:
+        folders = [self.root, *sorted(p for p in self.root.iterdir() if p.is_dir())]
+        for pattern in self.patterns.get(self.split, ()):
+            for folder in folders:
+                files = {k: folder / pattern.format(kind=k) for k in KINDS}
+                if all(f.is_file() for f in files.values()):
+                    return files
+        names = " or ".join(p.format(kind="{images,questions,answers}") for p in self.patterns.get(self.split, ()))
+        raise DataRootError(
+            f"{self.name}: split {self.split!r} needs {names} in {self.root} or one folder below it; pass the "
+            f"{self.name} folder as distributed"
+        )
+
+    def _read(self) -> tuple[dict[int, Any], dict[int, Any], dict[int, Any]]:
+        if self._data is not None:
+            return self._data
+        tables: list[dict[int, Any]] = []
+        for kind in KINDS:
+            table: dict[int, Any] = {}
+            try:
+                for e in load_json(self.files[kind])[kind]:
+                    table[int(e["id"])] = e
+            except (OSError, ValueError, KeyError, TypeError) as e:
+                self._bad[kind] = f"{self.files[kind]}: {e}"
+            tables.append(table)
+        images, questions, answers = tables
+        if self._bad:
+            images = {}
+        self._data = ({i: e for i, e in images.items() if e.get("active", True)}, questions, answers)
+        return self._data
+
+    def items(self) -> list[str]:
+        images, _, _ = self._read()
+        return sorted([*(str(i) for i in images), *self._bad])
+
+    def _image_rel(self, image_id: int) -> str | None:
+        dirs = (self.image_dir,) if self.image_dir else self.image_dirs
+        for d in dirs:
+            for suffix in (".tif", ".png"):
+                rel = f"{d}/{image_id}{suffix}"
+                if (self.root / rel).is_file():
+                    return rel
+        return None
+
+    def _qa(self, item: str, entry: dict[str, Any]) -> Iterator[QAPair | Skip]:
+        _, questions, answers = self._read()
+        for qid in entry["questions_ids"]:
+            q = questions.get(int(qid))
+            if q is None:
+                yield self.skip(item, "malformed_annotation", f"question {qid} is not in {self.files['questions']}")
+                continue
+            if not q.get("active", True):
+                continue
+            try:
+                a = answers[int(q["answers_ids"][0])]
+                qtype = str(q.get("type", ""))
+                yield QAPair(str(q["question"]).strip(), str(a["answer"]).strip(), QUESTION_TYPES.get(qtype, qtype))
+            except (KeyError, IndexError, TypeError, ValueError) as e:
+                yield self.skip(item, "malformed_annotation", f"question {qid}: answer missing ({e})")
+
+    def load(self, item: str) -> Iterator[Record | Skip]:
+        images, _, _ = self._read()
+        if item in self._bad:
+            yield self.skip(item, "malformed_annotation", self._bad[item])
+            return
+        entry = images.get(int(item)) if item.isdigit() else None
+        if entry is None or not isinstance(entry.get("questions_ids"), list):
+            yield self.skip(item, "malformed_annotation", f"image {item} has no questions_ids list")
+            return
+        qa: list[QAPair] = []
+        for x in self._qa(item, entry):
+            if isinstance(x, Skip):
+                yield x
+            else:
+                qa.append(x)
+        if not qa:
+            yield self.skip(item, "empty_annotation", f"image {item} has no active question")
+            return
+        rel = self._image_rel(int(item))
+        if rel is None:
+            yield self.skip(
+                item, "missing_image", f"image {item}.tif/.png not found in {self.image_dir or self.image_dirs}"
+            )
+            return
+        ref = probe_ref(self, rel, str(entry.get("sensor") or self.default_sensor), item=item)
+        if isinstance(ref, Skip):
+            yield ref
+            return
+        yield VQARecord(id=item, source=self.name, split=self.split, image=ref, qa=tuple(qa))
+
+
+@register
+class RSVQALR(RSVQASource):
+    """RSVQA-LR (low resolution), visual question answering.
+
+    * Modality: optical, Sentinel-2 RGB (bands 4-3-2), 10 m per pixel, 256x256 px tiles over the Netherlands.
+    * Task: VQA; question types presence, comparison (``"comp"`` in the json), count, rural_urban. Answers
+      yes/no, "rural"/"urban" or raw integer counts.
+    * Size: 772 images, 77,232 questions; split at tile level into train / val / test.
+    * On-disk format (Zenodo record 6344334): ``LR_split_{train,val,test}_{images,questions,answers}.json``
+      and ``Images_LR/<id>.tif``. The authors' website samples (50 train images) use
+      ``imagesS2_reduced.json`` / ``questionsS2_reduced.json`` / ``answersS2_reduced.json`` and
+      ``data_S2_reduced/<id>.png``; both are read (files may sit in a subfolder such as ``qa_json``).
+      ``sensor`` of the records is the json's (``"S2"``). Option ``image_dir`` overrides the image folder.
+    * Splits: train, val, test (the per-split files; only ``active`` images count).
+    * Citation: S. Lobry, D. Marcos, J. Murray, D. Tuia, "RSVQA: Visual Question Answering for Remote Sensing
+      Data", IEEE TGRS 58(12), 2020.
+    * Format relied on: the real website samples (shared data) and the official file names as read by torchrs.
+    """
+
+    name = "rsvqa_lr"
+    splits = ("train", "val", "test")
+    patterns: ClassVar[dict[str, tuple[str, ...]]] = {
+        "train": ("LR_split_train_{kind}.json", "{kind}S2_reduced.json"),
+        "val": ("LR_split_val_{kind}.json",),
+        "test": ("LR_split_test_{kind}.json",),
+    }
+    image_dirs: ClassVar[tuple[str, ...]] = ("Images_LR", "data_S2_reduced")
+    default_sensor = "Sentinel-2"

@@ -1,0 +1,1 @@
+"""Fake files in each dataset's exact on-disk format, one module per source."""
