@@ -12,17 +12,17 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
 from earthgpt.data.imagery import ImageReadError, RasterInfo, probe
-from earthgpt.data.records import DetectionRecord, ImageRef, Record, Tile
+from earthgpt.data.records import DetectionRecord, ImageRef, Record
 from earthgpt.data.sources._formats import (
     AnnotationError,
     CocoImage,
     CocoIndex,
-    mask_boxes,
+    mask_obb,
     min_area_obb,
     pairs,
     read_coco,
     read_xml,
-    rle_mask,
+    rle_pixels,
     text,
     voc_hbb,
 )
@@ -81,6 +81,9 @@ def clip_hbb(box: HBB, width: int, height: int) -> HBB:
 class DetectionSource(Source):
     """A detection dataset: subclasses read their own files into :class:`RawObject` lists and call ``detections``.
 
+    A horizontal box reaching beyond the image is clipped to it; an oriented box is kept as written (real
+    DIOR-R corners lie outside the image at times). A box wholly outside, with no area or with a NaN is skipped.
+
     ``label_map`` maps every class name as written in the files to its category name; a name outside it is skipped
     as ``unknown_class``. ``ignored`` maps names that mark ignore regions (not objects) to the detail of their skip.
     """
@@ -136,8 +139,9 @@ class DetectionSource(Source):
     def read_objects(
         self, item: str, entries: Iterable[T], read: Callable[[T], RawObject]
     ) -> tuple[list[RawObject], list[Skip]]:
-        """``read`` applied to each entry (an xml <object>, a text line...); an entry it cannot parse becomes a
-        ``malformed_annotation`` skip of that object alone."""
+        """``read`` applied to each entry (an xml <object>, a text line...); an entry it cannot parse (``read``
+        raises AnnotationError, ValueError, KeyError, TypeError or IndexError) becomes a ``malformed_annotation``
+        skip of that object alone."""
         objects: list[RawObject] = []
         skips: list[Skip] = []
         for n, entry in enumerate(entries):
@@ -160,8 +164,12 @@ class DetectionSource(Source):
         except (OSError, UnicodeDecodeError) as e:
             yield self.skip(item, "malformed_annotation", f"{path}: not readable as text ({e})")
             return
+        image = self.image_ref(item, image_rel)
+        if isinstance(image, Skip):
+            yield image
+            return
         objects, skips = self.read_objects(item, [line for line in lines if line], parse_line)
-        yield from self.detections(item, self.image_ref(item, image_rel), objects, skips)
+        yield from self.detections(item, image, objects, skips)
 
     def load_xml(
         self,
@@ -181,8 +189,12 @@ class DetectionSource(Source):
         except AnnotationError as e:
             yield self.skip(item, "malformed_annotation", str(e))
             return
+        image = self.image_ref(item, image_rel(root))
+        if isinstance(image, Skip):
+            yield image
+            return
         objects, skips = self.read_objects(item, root.findall(object_path), read_object)
-        yield from self.detections(item, self.image_ref(item, image_rel(root)), objects, skips)
+        yield from self.detections(item, image, objects, skips)
 
     def checked_objects(
         self, item: str, objects: Iterable[RawObject], width: int, height: int
@@ -223,7 +235,7 @@ class DetectionSource(Source):
             yield self.skip(item, "empty_annotation", "no usable object in this image")
             return
         yield DetectionRecord(
-            id=f"{self.name}/{item}",
+            id=item,
             source=self.name,
             split=self.split,
             image=image,
@@ -237,20 +249,6 @@ def check_kind(source: str, kind: str) -> BoxKind:
     if kind not in ("hbb", "obb"):
         raise ValueError(f"{source}: option kind must be 'hbb' or 'obb', got {kind!r}")
     return kind  # type: ignore[return-value]
-
-
-def with_tile(image: ImageRef, tile: Tile) -> ImageRef:
-    """``image`` seen through a window: width/height become the window's, the tile records offset and source size."""
-    return ImageRef(
-        path=image.path,
-        width=tile.width,
-        height=tile.height,
-        modality=image.modality,
-        sensor=image.sensor,
-        bands=image.bands,
-        dtype=image.dtype,
-        tile=tile,
-    )
 
 
 class VocSource(DetectionSource):
@@ -341,6 +339,7 @@ class CocoSource(DetectionSource):
             self._index = read_coco(path)
         except AnnotationError as e:
             self._error = str(e)
+            log.warning("%s: %s; every image of it is skipped", self.name, e)
 
     def items(self) -> list[str]:
         if self._index is None:
@@ -355,9 +354,12 @@ class CocoSource(DetectionSource):
         if entry is None:
             yield self.skip(item, "missing_annotation", f"{item} is not an image of {self.annotation_file}")
             return
+        image = self.image_ref(item, self.image_path(entry))
+        if isinstance(image, Skip):
+            yield image
+            return
         anns = self._index.annotations.get(entry.id, [])
         objects, skips = self.read_objects(item, anns, lambda ann: self.read_annotation(ann, entry))
-        image = self.image_ref(item, self.image_path(entry))
         yield from self.detections(item, image, objects, skips)
 
     def image_path(self, entry: CocoImage) -> str:
@@ -367,8 +369,8 @@ class CocoSource(DetectionSource):
         """The class name of an annotation: its category's name; crowd / ignore regions get a marker name."""
         if ann.get("iscrowd") or ann.get("ignore"):
             return CROWD
-        assert self._index is not None
-        return self._index.categories.get(ann.get("category_id"), f"category_id={ann.get('category_id')}")
+        names = self._index.categories if self._index is not None else {}
+        return names.get(ann.get("category_id"), f"category_id={ann.get('category_id')}")
 
     def read_annotation(self, ann: dict[str, Any], image: CocoImage) -> RawObject:
         """One annotation as a RawObject: ``bbox`` [x, y, w, h] for HBB, the polygon's minimum-area rectangle
@@ -377,14 +379,15 @@ class CocoSource(DetectionSource):
             hbb = coco_to_hbb([float(v) for v in ann["bbox"]])
         except (KeyError, TypeError, ValueError) as e:
             raise AnnotationError(f"annotation {ann.get('id')}: no usable bbox ({e})") from e
-        box: Box = hbb if self.kind == "hbb" else self.annotation_obb(ann, image, hbb)
+        box: Box = hbb if self.kind == "hbb" else self.annotation_obb(ann, image)
         return RawObject(self.label_of(ann), box)
 
-    def annotation_obb(self, ann: dict[str, Any], image: CocoImage, hbb: HBB) -> OBB:
+    def annotation_obb(self, ann: dict[str, Any], image: CocoImage) -> OBB:
+        """The minimum-area rectangle around the annotation's polygon(s) or RLE mask."""
         seg = ann.get("segmentation")
         if isinstance(seg, list) and seg and isinstance(seg[0], list):
             points = [p for poly in seg for p in pairs(poly)]
             return min_area_obb(points)
         if isinstance(seg, dict):
-            return mask_boxes(rle_mask(seg, image.height, image.width))[1]
+            return mask_obb(*rle_pixels(seg, image.height, image.width))
         raise AnnotationError(f"annotation {ann.get('id')}: no polygon or mask for an oriented box")

@@ -10,7 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from shapely.geometry import MultiPoint, Polygon
+import shapely
+from shapely.geometry import Polygon
 
 from earthgpt.geometry import HBB, OBB
 from earthgpt.geometry.formats import rotated_to_obb
@@ -120,12 +121,15 @@ def enclosing_hbb(box: HBB | OBB) -> HBB:
     return box if isinstance(box, HBB) else obb_to_hbb(box)
 
 
-def min_area_obb(points: Sequence[tuple[float, float]]) -> OBB:
+def min_area_obb(points: Sequence[tuple[float, float]] | np.ndarray) -> OBB:
     """The minimum-area rectangle around a point set (polygon vertices, mask pixel corners), in the paper's
-    corner order; AnnotationError for fewer than three distinct points."""
-    hull = MultiPoint([(float(x), float(y)) for x, y in points]).convex_hull
+    corner order; AnnotationError for points that span no area."""
+    xy = np.asarray(points, dtype=np.float64).reshape(-1, 2)  # [N, 2]
+    if not np.isfinite(xy).all():
+        raise AnnotationError("a point is NaN or infinite")
+    hull = shapely.convex_hull(shapely.multipoints(xy))
     if not isinstance(hull, Polygon):
-        raise AnnotationError(f"{len(points)} points span no area, so they have no enclosing rectangle")
+        raise AnnotationError(f"{len(xy)} points span no area, so they have no enclosing rectangle")
     cx, cy, w, h, angle = min_area_rect(list(hull.exterior.coords)[:-1])
     return obb_from_rotated(cx, cy, w, h, angle)
 
@@ -137,18 +141,48 @@ def pairs(values: Sequence[float]) -> list[tuple[float, float]]:
     return [(float(values[i]), float(values[i + 1])) for i in range(0, len(values), 2)]
 
 
-def mask_boxes(mask: np.ndarray) -> tuple[HBB, OBB]:
-    """Enclosing HBB and minimum-area OBB of a binary mask [H, W], pixel (r, c) covering [c, c+1] x [r, r+1]."""
-    rows, cols = np.nonzero(mask)
+def mask_hbb(rows: np.ndarray, cols: np.ndarray) -> HBB:
+    """The box enclosing mask pixels given by their rows and columns; pixel (r, c) covers [c, c+1] x [r, r+1]."""
     if rows.size == 0:
         raise AnnotationError("the mask is empty")
-    hbb = HBB(float(cols.min()), float(rows.min()), float(cols.max() + 1), float(rows.max() + 1))
+    return HBB(float(cols.min()), float(rows.min()), float(cols.max() + 1), float(rows.max() + 1))
+
+
+def mask_obb(rows: np.ndarray, cols: np.ndarray) -> OBB:
+    """The minimum-area rectangle around mask pixels (all four corners of each pixel), paper corner order."""
+    if rows.size == 0:
+        raise AnnotationError("the mask is empty")
     corners = np.concatenate([np.stack([cols + dx, rows + dy], axis=1) for dx in (0, 1) for dy in (0, 1)])  # [4N, 2]
-    return hbb, min_area_obb([(float(x), float(y)) for x, y in np.unique(corners, axis=0)])
+    return min_area_obb(np.unique(corners, axis=0))
+
+
+def rle_pixels(segmentation: Any, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the pixels set in a COCO RLE.
+
+    An uncompressed RLE (``counts`` a list of run lengths, alternating off/on, column-major over an H x W
+    image) is expanded run by run without building the whole mask; a compressed RLE (``counts`` a string) is
+    decoded with pycocotools. AnnotationError if it is not an RLE or does not fit ``size``.
+    """
+    if not isinstance(segmentation, dict) or "counts" not in segmentation:
+        raise AnnotationError(f"segmentation is not an RLE dict: {str(segmentation)[:80]}")
+    counts = segmentation["counts"]
+    if isinstance(counts, list):
+        runs = np.asarray(counts, dtype=np.int64)
+        if runs.size and (runs.min() < 0 or runs.sum() != height * width):
+            raise AnnotationError(f"RLE counts sum to {int(runs.sum())}, not {height}x{width}")
+        ends = np.cumsum(runs)
+        starts = ends - runs
+        on = [np.arange(a, b) for a, b in zip(starts[1::2], ends[1::2], strict=True)]
+        index = np.concatenate(on) if on else np.zeros(0, dtype=np.int64)
+        return index % height, index // height
+    mask = rle_mask(segmentation, height, width)
+    rows, cols = np.nonzero(mask)
+    return rows, cols
 
 
 def rle_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
-    """A COCO RLE (compressed, or uncompressed with a ``counts`` list) decoded to a uint8 mask [H, W]."""
+    """A COCO RLE (compressed, or uncompressed with a ``counts`` list) decoded to a uint8 mask [H, W] by
+    pycocotools."""
     from pycocotools import mask as mask_utils
 
     if not isinstance(segmentation, dict) or "counts" not in segmentation:
@@ -259,8 +293,8 @@ def point_object(obj: ET.Element) -> tuple[str, OBB]:
             raise AnnotationError(f"<point> is {point.text!r}, expected 'x,y'")
         x, y = parse_floats(parts, "<point>")
         points.append((x, y))
-    if len(points) == 5 and points[4] == points[0]:
-        points = points[:4]
+    if len(points) == 5 and (points[4] == points[0] or not np.isfinite([*points[0], *points[4]]).all()):
+        points = points[:4]  # the closing point (a NaN corner is left for the box check to name)
     if len(points) == 4:
         return label, OBB(tuple(v for p in points for v in p))  # type: ignore[arg-type]
     if len(points) < 3:

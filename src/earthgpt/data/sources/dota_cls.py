@@ -8,10 +8,24 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import ImageRef, Modality, Record, SceneRecord, Tile
-from earthgpt.data.sources._detection import DetectionSource, box_problem, with_tile
+from earthgpt.data.sources._detection import DetectionSource, box_problem
 from earthgpt.data.sources._formats import AnnotationError, DotaObject, enclosing_hbb
 from earthgpt.data.sources.base import Skip, register
 from earthgpt.data.sources.dota import DotaFiles, DotaVersion, dota_label_map
+
+
+def with_tile(image: ImageRef, tile: Tile) -> ImageRef:
+    """``image`` seen through a window: width/height become the window's, the tile records offset and source size."""
+    return ImageRef(
+        path=image.path,
+        width=tile.width,
+        height=tile.height,
+        modality=image.modality,
+        sensor=image.sensor,
+        bands=image.bands,
+        dtype=image.dtype,
+        tile=tile,
+    )
 
 
 @register
@@ -79,7 +93,7 @@ class DotaCls(DetectionSource):
         if problem is not None:
             return self.skip(item, problem[0], f"object {n}: {problem[1]}")
         return SceneRecord(
-            id=f"{self.name}/{item}/{n}",
+            id=f"{item}/{n}",
             source=self.name,
             split=self.split,
             image=with_tile(scene, self.window(obj, scene)),

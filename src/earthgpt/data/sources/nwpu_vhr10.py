@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
-from earthgpt.data.sources._detection import DetectionSource, RawObject, hash_split
+from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind, hash_split
 from earthgpt.data.sources._formats import AnnotationError
 from earthgpt.data.sources.base import DataRootError, Skip, register
 from earthgpt.geometry import HBB
@@ -61,8 +61,10 @@ class NwpuVhr10(DetectionSource):
     label_map: Mapping[str, str] = {str(i + 1): name for i, name in enumerate(NWPU_CLASSES)}
     test_fraction: ClassVar[float] = 0.2
 
-    def __init__(self, root: str | Path, split: str = "train") -> None:
+    def __init__(self, root: str | Path, split: str = "train", kind: BoxKind = "hbb") -> None:
         super().__init__(root, split)
+        if check_kind(self.name, kind) != "hbb":
+            raise ValueError(f"{self.name}: this dataset has no obb boxes; use kind='hbb'")
         self.gt_dir = self.root / "ground truth"
         if not self.gt_dir.is_dir():
             raise DataRootError(f"nwpu_vhr10: {self.gt_dir} not found; pass the NWPU VHR-10 dataset folder")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
-from earthgpt.data.sources._detection import DetectionSource, RawObject, hash_split
+from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind, hash_split
 from earthgpt.data.sources._formats import text, voc_hbb
 from earthgpt.data.sources.base import DataRootError, Skip, register
 
@@ -55,8 +55,10 @@ class Rsod(DetectionSource):
     loose_labels: ClassVar[bool] = True
     test_fraction: ClassVar[float] = 0.2
 
-    def __init__(self, root: str | Path, split: str = "train") -> None:
+    def __init__(self, root: str | Path, split: str = "train", kind: BoxKind = "hbb") -> None:
         super().__init__(root, split)
+        if check_kind(self.name, kind) != "hbb":
+            raise ValueError(f"{self.name}: this dataset has no obb boxes; use kind='hbb'")
         self.folders = [f for f in RSOD_FOLDERS if (self.root / f / "Annotation" / "xml").is_dir()]
         if not self.folders:
             raise DataRootError(

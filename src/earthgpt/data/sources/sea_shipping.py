@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality
-from earthgpt.data.sources._detection import VocSource, hash_split, loose
+from earthgpt.data.sources._detection import BoxKind, VocSource, hash_split, loose
 from earthgpt.data.sources.base import register
 
 _NAME = re.compile(r"<name>\s*([^<]+?)\s*</name>")
@@ -28,8 +28,10 @@ class OpenClassVoc(VocSource):
     splits: ClassVar[tuple[str, ...]] = ("train", "test")
     image_suffixes: ClassVar[tuple[str, ...]] = (".jpg", ".png", ".bmp", ".jpeg")
 
-    def __init__(self, root: str | Path, split: str = "train", classes: Sequence[str] | None = None) -> None:
-        super().__init__(root, split, "hbb")
+    def __init__(
+        self, root: str | Path, split: str = "train", kind: BoxKind = "hbb", classes: Sequence[str] | None = None
+    ) -> None:
+        super().__init__(root, split, kind)
         names = classes if classes is not None else self._names_in_release()
         self.label_map = {name: loose(name) for name in names}
         self.categories = tuple(sorted(set(self.label_map.values())))

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from earthgpt.data.records import Modality
-from earthgpt.data.sources._detection import BoxKind, CocoSource, RawObject
-from earthgpt.data.sources._formats import CocoImage, mask_boxes, rle_mask
+from earthgpt.data.sources._detection import BoxKind, CocoSource, RawObject, hash_split
+from earthgpt.data.sources._formats import CocoImage, mask_hbb, mask_obb, rle_pixels
 from earthgpt.data.sources.base import register
 
 ANNOTATION_FILE = "sen2ships/coco_annotations.json"
@@ -28,7 +28,8 @@ class Sen2Ships(CocoSource):
         sen2ships/coco_annotations.json      the combined COCO file (authoritative): images[{id, file_name
                                              '<port>_rgb.tiff', width, height}], annotations[{image_id, bbox,
                                              segmentation: uncompressed RLE {counts, size [h, w]}}], category ship
-        sen2ships/<port>/<port>_rgb.tiff     true-colour GeoTIFF, 3 x uint8 (only some ports ship it)
+        sen2ships/<port>/<port>_rgb.tiff     true-colour GeoTIFF, 3 bands (uint16 in the copies we checked;
+                                             only some ports ship it)
         sen2ships/<port>/*True_color.{png,jpg}  the same view exported from Sentinel Hub (PNG is RGBA)
         sen2ships/<port>/*_B02|B03|B04_(Raw).tiff  raw 16-bit single-band GeoTIFFs
         sen2ships/<port>/<port>_coco.json    older per-port files whose ids do not match: not read
@@ -37,8 +38,9 @@ class Sen2Ships(CocoSource):
       and ``dtype`` describe that file as stored; its CRS and transform stay in the file. A port with only the
       separate raw band files is skipped as ``missing_image`` (an ImageRef names one raster; stacking B04/B03/B02
       into ``<port>_rgb.tiff`` makes it usable).
-    * Boxes: decoded from each RLE mask with pycocotools (pixel (r, c) covers [c, c+1] x [r, r+1]): HBB = the
-      box enclosing the mask (equal to the json ``bbox``), OBB = the minimum-area rectangle around the mask.
+    * Boxes: from each RLE mask (pixel (r, c) covers [c, c+1] x [r, r+1]): HBB = the box enclosing the mask
+      (equal to the json ``bbox``), OBB = the minimum-area rectangle around the mask's pixels. The uncompressed
+      RLE is expanded run by run (tested equal to ``pycocotools.mask.decode``); compressed RLE uses pycocotools.
     * Classes: ship. Splits: none official; a deterministic split by hash of the image file name, 20 % ``test``.
     * Relied on: the real repository files in the shared data (README, PROVENANCE, json, rasters).
 
@@ -57,8 +59,6 @@ class Sen2Ships(CocoSource):
         super().__init__(root, split, ANNOTATION_FILE, "sen2ships", kind)
 
     def items(self) -> list[str]:
-        from earthgpt.data.sources._detection import hash_split
-
         names = super().items()
         if self._index is None:
             return names
@@ -73,5 +73,6 @@ class Sen2Ships(CocoSource):
         return found.relative_to(self.root).as_posix()
 
     def read_annotation(self, ann: dict[str, Any], image: CocoImage) -> RawObject:
-        hbb, obb = mask_boxes(rle_mask(ann.get("segmentation"), image.height, image.width))
-        return RawObject(self.label_of(ann), hbb if self.kind == "hbb" else obb)
+        rows, cols = rle_pixels(ann.get("segmentation"), image.height, image.width)
+        box = mask_hbb(rows, cols) if self.kind == "hbb" else mask_obb(rows, cols)
+        return RawObject(self.label_of(ann), box)

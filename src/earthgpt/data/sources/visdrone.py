@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
-from earthgpt.data.sources._detection import DetectionSource, RawObject
+from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
 from earthgpt.data.sources._formats import AnnotationError, parse_floats
 from earthgpt.data.sources.base import DataRootError, Skip, register
 from earthgpt.geometry.formats import coco_to_hbb
@@ -64,8 +64,10 @@ class VisDrone(DetectionSource):
     }
     split_folders: ClassVar[dict[str, str]] = {"train": "train", "val": "val", "test": "test-dev"}
 
-    def __init__(self, root: str | Path, split: str = "train") -> None:
+    def __init__(self, root: str | Path, split: str = "train", kind: BoxKind = "hbb") -> None:
         super().__init__(root, split)
+        if check_kind(self.name, kind) != "hbb":
+            raise ValueError(f"{self.name}: this dataset has no obb boxes; use kind='hbb'")
         suffix = f"-DET-{self.split_folders[split]}"
         folders = sorted(p for p in self.root.glob(f"VisDrone*{suffix}") if (p / "annotations").is_dir())
         if not folders:
