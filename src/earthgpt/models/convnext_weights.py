@@ -1,0 +1,118 @@
+"""open_clip/timm ConvNeXt state dicts <-> HF ConvNextModel keys (e.g. CLIP ``convnext_large_d_320``).
+
+timm layout (open_clip prefixes it with ``visual.trunk.``; the CLIP head ``visual.head.*`` is not used):
+``stem.0`` conv 4x4/4, ``stem.1`` LayerNorm2d, ``stages.i.downsample.{0,1}`` LayerNorm2d + conv 2x2/2 (i > 0),
+``stages.i.blocks.j.{conv_dw, norm, mlp.fc1, mlp.fc2, gamma}``, ``head.norm`` (LayerNorm after pooling).
+HF layout: ``embeddings.{patch_embeddings, layernorm}``, ``encoder.stages.i.downsampling_layer.{0,1}``,
+``encoder.stages.i.layers.j.{dwconv, layernorm, pwconv1, pwconv2, layer_scale_parameter}``, ``layernorm``.
+The tensors need no reshaping: timm's ``conv_mlp=False`` blocks (all CLIP ConvNeXts) use Linear layers like HF.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import torch
+from safetensors.torch import load_file
+from transformers import ConvNextModel
+
+logger = logging.getLogger(__name__)
+
+# (timm pattern, HF template); applied to the key after the open_clip/timm prefix is removed
+_TIMM_TO_HF: tuple[tuple[str, str], ...] = (
+    (r"stem\.0\.(weight|bias)", r"embeddings.patch_embeddings.\1"),
+    (r"stem\.1\.(weight|bias)", r"embeddings.layernorm.\1"),
+    (r"stages\.(\d+)\.downsample\.([01])\.(weight|bias)", r"encoder.stages.\1.downsampling_layer.\2.\3"),
+    (r"stages\.(\d+)\.blocks\.(\d+)\.conv_dw\.(weight|bias)", r"encoder.stages.\1.layers.\2.dwconv.\3"),
+    (r"stages\.(\d+)\.blocks\.(\d+)\.norm\.(weight|bias)", r"encoder.stages.\1.layers.\2.layernorm.\3"),
+    (r"stages\.(\d+)\.blocks\.(\d+)\.mlp\.fc1\.(weight|bias)", r"encoder.stages.\1.layers.\2.pwconv1.\3"),
+    (r"stages\.(\d+)\.blocks\.(\d+)\.mlp\.fc2\.(weight|bias)", r"encoder.stages.\1.layers.\2.pwconv2.\3"),
+    (r"stages\.(\d+)\.blocks\.(\d+)\.gamma", r"encoder.stages.\1.layers.\2.layer_scale_parameter"),
+    (r"head\.norm\.(weight|bias)", r"layernorm.\1"),
+)
+_HF_TO_TIMM: tuple[tuple[str, str], ...] = (
+    (r"embeddings\.patch_embeddings\.(weight|bias)", r"stem.0.\1"),
+    (r"embeddings\.layernorm\.(weight|bias)", r"stem.1.\1"),
+    (r"encoder\.stages\.(\d+)\.downsampling_layer\.([01])\.(weight|bias)", r"stages.\1.downsample.\2.\3"),
+    (r"encoder\.stages\.(\d+)\.layers\.(\d+)\.dwconv\.(weight|bias)", r"stages.\1.blocks.\2.conv_dw.\3"),
+    (r"encoder\.stages\.(\d+)\.layers\.(\d+)\.layernorm\.(weight|bias)", r"stages.\1.blocks.\2.norm.\3"),
+    (r"encoder\.stages\.(\d+)\.layers\.(\d+)\.pwconv1\.(weight|bias)", r"stages.\1.blocks.\2.mlp.fc1.\3"),
+    (r"encoder\.stages\.(\d+)\.layers\.(\d+)\.pwconv2\.(weight|bias)", r"stages.\1.blocks.\2.mlp.fc2.\3"),
+    (r"encoder\.stages\.(\d+)\.layers\.(\d+)\.layer_scale_parameter", r"stages.\1.blocks.\2.gamma"),
+    (r"layernorm\.(weight|bias)", r"head.norm.\1"),
+)
+_TRUNK_PREFIXES: tuple[str, ...] = ("visual.trunk.", "trunk.", "")
+
+
+def _rename(key: str, table: tuple[tuple[str, str], ...]) -> str | None:
+    for pattern, template in table:
+        m = re.fullmatch(pattern, key)
+        if m:
+            return m.expand(template)
+    return None
+
+
+def timm_to_hf(state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Convert a timm/open_clip ConvNeXt state dict to HF ConvNextModel keys.
+
+    The trunk prefix (``visual.trunk.``, ``trunk.`` or none) is detected from the stem key; keys outside the trunk
+    (text tower, CLIP projection head, ``norm_pre`` identity) are dropped. Unknown trunk keys raise KeyError.
+    """
+    prefix = next((p for p in _TRUNK_PREFIXES if f"{p}stem.0.weight" in state), None)
+    if prefix is None:
+        raise KeyError("no ConvNeXt stem ('stem.0.weight', optionally under 'visual.trunk.') in the state dict")
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        if not key.startswith(prefix):
+            continue
+        local = key[len(prefix) :]
+        if local.startswith(("head.fc.", "head.pre_logits.")) or local.startswith("visual."):
+            continue
+        new = _rename(local, _TIMM_TO_HF)
+        if new is None:
+            raise KeyError(f"unrecognised ConvNeXt trunk key {key!r}; expected the timm ConvNeXt layout")
+        out[new] = value
+    return out
+
+
+def hf_to_timm(state: dict[str, torch.Tensor], prefix: str = "") -> dict[str, torch.Tensor]:
+    """The inverse map: HF ConvNextModel keys to timm keys (``prefix`` e.g. ``visual.trunk.``)."""
+    out: dict[str, torch.Tensor] = {}
+    for key, value in state.items():
+        new = _rename(key, _HF_TO_TIMM)
+        if new is None:
+            raise KeyError(f"unrecognised HF ConvNextModel key {key!r}")
+        out[prefix + new] = value
+    return out
+
+
+def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
+    """Read a safetensors file, or a torch checkpoint with ``weights_only=True`` (never arbitrary pickle)."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: ConvNeXt weights file not found; pass the local open_clip/timm checkpoint")
+    if p.suffix == ".safetensors":
+        return load_file(str(p))
+    state = torch.load(p, map_location="cpu", weights_only=True)
+    if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
+        state = state["state_dict"]
+    if not isinstance(state, dict):
+        raise ValueError(f"{p}: expected a state dict of tensors, found {type(state).__name__}")
+    return {k.removeprefix("module."): v for k, v in state.items() if isinstance(v, torch.Tensor)}
+
+
+def load_convnext_weights(model: ConvNextModel, path: str | Path) -> None:
+    """Load open_clip/timm ConvNeXt weights from ``path`` into ``model``; every HF key must be covered."""
+    converted = timm_to_hf(read_state_dict(path))
+    expected = model.state_dict()
+    for key, tensor in expected.items():
+        if key not in converted:
+            raise KeyError(f"{path}: no weights for {key!r}; is this a ConvNeXt of the configured size?")
+        if tuple(converted[key].shape) != tuple(tensor.shape):
+            raise ValueError(
+                f"{path}: {key!r} has shape {tuple(converted[key].shape)}, the model expects {tuple(tensor.shape)}"
+            )
+    model.load_state_dict(converted, strict=True)
+    logger.info("loaded %d ConvNeXt tensors from %s", len(converted), path)

@@ -1,0 +1,135 @@
+"""What each training stage trains, as a table: parameter groups by name, stage -> trainable groups.
+
+Stage 1, cross-modal alignment (Section III-C, Eqs. 9-14): the q/k/v projections (weights and their added,
+zero-initialised biases), every RMSNorm scale (both per-layer norms and the final norm), the projector and the
+per-scale 1x1 projections of the CNN branch (the "randomly initialized visual projections" of V-A). Everything else
+is frozen; both vision encoders stay frozen in every stage.
+
+Stage 2, unified instruction tuning (Section III-D, Eqs. 15-16): everything trained in stage 1 is frozen; every
+linear layer of the LLM decoder becomes y = alpha * (W x + beta) with beta = 0 and alpha ~ N(mu, sigma^2) at init
+(mu = 1, sigma = 0.02 by default, from the model config: the layer starts within a few percent of its stage-1
+function, so the stage-2 loss starts where stage 1 ended). Only alpha and beta train. Decisions the paper leaves
+open: ``lm_head`` gets no factors (it is the vocabulary read-out, not a layer of the transformer blocks, as in
+LLaMA-Adapter V2's bias tuning), and the projector stays frozen ("we freeze all the weights from the cross-modal
+mutual comprehension phase").
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+from earthgpt.models.adapters import ScaleBiasLinear, merged_state_dict
+from earthgpt.models.earthgpt import EarthGPT
+
+logger = logging.getLogger(__name__)
+
+Group = Literal[
+    "vit", "cnn", "cnn_scale_proj", "projector", "llm_embed", "llm_qkv", "llm_norm", "llm_adapters", "llm_other",
+    "lm_head",
+]  # fmt: skip
+
+# Ordered: the first matching rule names a parameter's group.
+GROUP_RULES: tuple[tuple[Group, re.Pattern[str]], ...] = (
+    ("llm_adapters", re.compile(r"^llm\..*\.adapter_(scale|bias)$")),
+    ("vit", re.compile(r"^vision\.vit\.")),
+    ("cnn_scale_proj", re.compile(r"^vision\.cnn\.scale_proj\.")),
+    ("cnn", re.compile(r"^vision\.cnn\.")),
+    ("projector", re.compile(r"^projector\.")),
+    ("llm_qkv", re.compile(r"^llm\.model\.layers\.\d+\.self_attn\.[qkv]_proj\.(weight|bias)$")),
+    ("llm_norm", re.compile(r"^llm\.model\.(layers\.\d+\.(input_layernorm|post_attention_layernorm)|norm)\.weight$")),
+    ("llm_embed", re.compile(r"^llm\.model\.embed_tokens\.")),
+    ("lm_head", re.compile(r"^llm\.lm_head\.")),
+    ("llm_other", re.compile(r"^llm\.")),
+)
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One row of the stage table."""
+
+    name: str
+    trainable: tuple[Group, ...]
+    adapters: bool
+    """Whether the stage needs the Eq. 15 factors on the LLM's linear layers."""
+
+
+STAGES: dict[int, StageSpec] = {
+    1: StageSpec("alignment", ("llm_qkv", "llm_norm", "projector", "cnn_scale_proj"), adapters=False),
+    2: StageSpec("instruction_tuning", ("llm_adapters",), adapters=True),
+}
+
+
+def group_of(name: str) -> Group:
+    """The parameter group of a parameter name (KeyError for names outside the EarthGPT layout)."""
+    for group, pattern in GROUP_RULES:
+        if pattern.search(name):
+            return group
+    raise KeyError(f"parameter {name!r} belongs to no group; extend GROUP_RULES in training/stages.py")
+
+
+@dataclass
+class StageReport:
+    """Trainable and frozen parameters after ``apply_stage``, per group."""
+
+    stage: int
+    name: str
+    trainable_names: list[str] = field(default_factory=list)
+    groups: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
+    """group -> (tensors, parameters, trainable)."""
+
+    @property
+    def trainable_params(self) -> int:
+        return sum(n for _, n, t in self.groups.values() if t)
+
+    @property
+    def frozen_params(self) -> int:
+        return sum(n for _, n, t in self.groups.values() if not t)
+
+    def __str__(self) -> str:
+        return self.table()
+
+    def table(self) -> str:
+        lines = [f"stage {self.stage} ({self.name})", f"{'group':<16}{'tensors':>9}{'params':>16}  state"]
+        for group, (tensors, params, trainable) in self.groups.items():
+            lines.append(f"{group:<16}{tensors:>9}{params:>16,}  {'trainable' if trainable else 'frozen'}")
+        lines.append(f"{'trainable':<16}{'':>9}{self.trainable_params:>16,}")
+        lines.append(f"{'frozen':<16}{'':>9}{self.frozen_params:>16,}")
+        return "\n".join(lines)
+
+
+def apply_stage(model: EarthGPT, stage: int, seed: int | None = 0) -> StageReport:
+    """Set ``requires_grad`` for ``stage`` (adding the stage-2 factors first if needed) and log the table."""
+    if stage not in STAGES:
+        raise ValueError(f"unknown stage {stage}; choose one of {sorted(STAGES)}")
+    spec = STAGES[stage]
+    if spec.adapters and not model.config.adapters:
+        model.add_adapters(seed=seed)
+    report = StageReport(stage=stage, name=spec.name)
+    for name, param in model.named_parameters():
+        group = group_of(name)
+        trainable = group in spec.trainable
+        param.requires_grad_(trainable)
+        tensors, count, _ = report.groups.get(group, (0, 0, trainable))
+        report.groups[group] = (tensors + 1, count + param.numel(), trainable)
+        if trainable:
+            report.trainable_names.append(name)
+    logger.info("\n%s", report.table())
+    return report
+
+
+def merge_adapters(model: EarthGPT) -> list[str]:
+    """Fold the stage-2 factors into plain linear weights in place (outputs unchanged); returns the layer names."""
+    return model.merge_adapters()
+
+
+def export_merged(model: EarthGPT, out_dir: str | Path) -> Path:
+    """Write the model with its adapters merged (loadable by EarthGPT.from_pretrained); ``model`` is unchanged."""
+    has_adapters = any(isinstance(m, ScaleBiasLinear) for m in model.modules())
+    if not has_adapters:
+        return model.save_pretrained(out_dir)
+    config = replace(model.config, adapters=False, llm_linear_bias="all")
+    return model.save_pretrained(out_dir, state_dict=merged_state_dict(model), config=config)
