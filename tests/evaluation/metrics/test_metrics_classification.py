@@ -1,0 +1,60 @@
+"""Classification metrics: the matching rule, accuracy, per-class accuracy and confusion matrix by hand."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from earthgpt.evaluation.metrics.classification import classification_scores, match_category, normalize_label
+
+LABELS = ["airport", "baseball_diamond", "forest"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "expected"),
+    [
+        ("Airport.", 0),
+        ("  AIRPORT ", 0),
+        ("baseball diamond", 1),
+        ("Baseball-Diamond!", 1),
+        ("an airport", None),  # the rule is exact: extra words are a miss
+        ("The image shows a forest.", None),
+        ("", None),
+        ("forests", None),
+    ],
+)
+def test_match_category_is_exact_after_normalisation(answer: str, expected: int | None) -> None:
+    assert match_category(answer, LABELS) == expected
+
+
+def test_normalize_label() -> None:
+    assert normalize_label(" Ground_Track--Field. ") == "ground track field"
+
+
+def test_scores_by_hand() -> None:
+    # targets: airport x2, baseball_diamond x1, forest x2
+    answers = ["Airport", "forest", "baseball diamond.", "desert", "Forest!"]
+    targets = ["airport", "airport", "baseball_diamond", "forest", "forest"]
+    s = classification_scores(answers, targets, LABELS)
+    # correct: sample 0, 2, 4 -> 3 / 5
+    assert s.accuracy == pytest.approx(3 / 5)
+    assert s.per_class_accuracy == {"airport": 0.5, "baseball_diamond": 1.0, "forest": 0.5}
+    expected = np.array([[1, 0, 1, 0], [0, 1, 0, 0], [0, 0, 1, 1]])  # last column: named no category
+    np.testing.assert_array_equal(s.confusion, expected)
+    assert s.num_unmatched == 1
+    assert s.mean_class_accuracy == pytest.approx((0.5 + 1.0 + 0.5) / 3)
+
+
+def test_class_without_samples_is_none() -> None:
+    s = classification_scores(["airport"], ["airport"], LABELS)
+    assert s.per_class_accuracy["forest"] is None
+    assert s.mean_class_accuracy == 1.0
+
+
+def test_bad_inputs_are_named() -> None:
+    with pytest.raises(ValueError, match="not in the label list"):
+        classification_scores(["airport"], ["desert"], LABELS)
+    with pytest.raises(ValueError, match="one answer per sample"):
+        classification_scores(["airport"], [], LABELS)
+    with pytest.raises(ValueError, match="collide"):
+        classification_scores(["a"], ["a b"], ["a_b", "a-b"])
