@@ -1,0 +1,192 @@
+"""The build: plan units, convert them (in this process or in worker processes), commit shards, write the manifest.
+
+Output is deterministic: units are ordered (config entries, splits, sorted items) and results are consumed in that
+order whatever the number of workers, so 1 and N workers write the same bytes. A killed build resumes from its last
+committed shard (see ``shards``): rerunning the same config into the same folder gives the bytes of an
+uninterrupted build.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import multiprocessing as mp
+import shutil
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from earthgpt.data.build.config import BuildConfig, ConfigError, resolve_data_root
+from earthgpt.data.build.manifest import MANIFEST, make_manifest
+from earthgpt.data.build.shards import KINDS, STATE_DIR, ShardWriter, recover, write_json_atomic
+from earthgpt.data.build.units import SourceBank, Unit, UnitResult, plan_units, process_unit
+
+log = logging.getLogger(__name__)
+
+PLAN = "plan.json"
+
+
+class BuildConflictError(ConfigError):
+    """The output folder holds a build of another config or of other data."""
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """What a build produced (the manifest has the details)."""
+
+    out_dir: Path
+    manifest: Path
+    units: int
+    resumed_at: int
+    """Units already committed by an earlier, interrupted run of the same build."""
+    records: int
+    conversations: int
+    skips: int
+    shards: int
+    sha256: str
+
+
+def _fingerprint(config: BuildConfig, units: list[Unit], plan_skips: list[dict[str, str]]) -> str:
+    """Hash of what decides the output: the config's content and the planned units (i.e. the data's items)."""
+    h = hashlib.sha256()
+    h.update(json.dumps(config.content_dict(), sort_keys=True).encode())
+    for u in units:
+        h.update(f"{u.spec}\t{u.split}\t{u.item}\n".encode())
+    h.update(json.dumps(plan_skips, sort_keys=True).encode())
+    return h.hexdigest()
+
+
+def _clear(out_dir: Path) -> None:
+    """Delete the files of a previous build (only the builder's own files)."""
+    for kind in KINDS:
+        for p in out_dir.glob(f"{kind}-*.jsonl*"):
+            p.unlink()
+    for name in (MANIFEST, MANIFEST + ".tmp"):
+        (out_dir / name).unlink(missing_ok=True)
+    shutil.rmtree(out_dir / STATE_DIR, ignore_errors=True)
+
+
+def _prepare(out_dir: Path, fingerprint: str, n_units: int, overwrite: bool) -> None:
+    """Check that ``out_dir`` is empty or holds this same build; record the plan."""
+    plan = out_dir / STATE_DIR / PLAN
+    if overwrite:
+        _clear(out_dir)
+    elif plan.is_file():
+        try:
+            previous = json.loads(plan.read_text(encoding="utf-8")).get("fingerprint")
+        except ValueError:
+            previous = None
+        if previous != fingerprint:
+            raise BuildConflictError(
+                f"out_dir {out_dir} holds a build of another config or of other data: choose another out_dir "
+                "(--out) or pass overwrite=True (--overwrite) to replace it"
+            )
+    elif (out_dir / MANIFEST).exists():
+        raise BuildConflictError(f"{out_dir} holds a build without its state: pass --overwrite or another --out")
+    (out_dir / STATE_DIR).mkdir(parents=True, exist_ok=True)
+    write_json_atomic(plan, {"fingerprint": fingerprint, "units": n_units})
+
+
+_WORKER: tuple[BuildConfig, SourceBank] | None = None
+
+
+def _init_worker(config: BuildConfig, data_root: str) -> None:
+    global _WORKER
+    _WORKER = (config, SourceBank(config, Path(data_root)))
+
+
+def _work(unit: Unit) -> UnitResult:
+    assert _WORKER is not None, "worker not initialised"
+    return process_unit(_WORKER[0], _WORKER[1], unit)
+
+
+def _results(config: BuildConfig, bank: SourceBank, units: list[Unit]) -> Generator[UnitResult, None, None]:
+    """Unit results in unit order: converted here (1 worker) or by a pool of worker processes."""
+    if config.workers == 1 or len(units) < 2:
+        for unit in units:
+            yield process_unit(config, bank, unit)
+        return
+    chunk = max(1, min(32, len(units) // (config.workers * 8)))
+    # fork where there is one: no re-import of __main__ (spawn cannot start workers from `python -` or some
+    # notebooks) and no start-up cost; the workers only read files and hold no lock of the parent.
+    ctx = mp.get_context("fork" if "fork" in mp.get_all_start_methods() else "spawn")
+    with ctx.Pool(config.workers, initializer=_init_worker, initargs=(config, str(bank.data_root))) as pool:
+        yield from pool.imap(_work, units, chunksize=chunk)
+
+
+def _convert(
+    config: BuildConfig,
+    bank: SourceBank,
+    units: list[Unit],
+    markers: list[dict[str, Any]],
+    progress: bool,
+    on_unit: Callable[[int], None] | None,
+) -> None:
+    """Convert the units after the committed ``markers`` and commit their shards (appending to ``markers``)."""
+    out_dir = Path(config.out_dir)
+    start = markers[-1]["units_end"] if markers else 0
+    writer = ShardWriter(out_dir, len(markers), start)
+    bar = tqdm(total=len(units), initial=start, disable=not progress, desc="build", unit="item", dynamic_ncols=True)
+    with bar, contextlib.closing(_results(config, bank, units[start:])) as results:
+        for n, result in enumerate(results, start + 1):
+            writer.add(result)
+            if writer.lines["conversations"] >= config.shard_size:
+                markers.append(writer.commit())
+                writer = ShardWriter(out_dir, len(markers), n)
+            bar.update(1)
+            if on_unit is not None:
+                on_unit(n)
+    if writer.units:
+        markers.append(writer.commit())
+
+
+def build(
+    config: BuildConfig,
+    *,
+    overwrite: bool = False,
+    progress: bool = True,
+    on_unit: Callable[[int], None] | None = None,
+) -> BuildResult:
+    """Build (or resume building) the instruction corpus described by ``config`` into ``config.out_dir``.
+
+    ``on_unit(n)`` is called after the n-th unit of the whole build has been written (a hook for progress
+    reporting and for interrupting the build in tests). Raises ConfigError naming the field for bad config values,
+    a missing data root or source folder, or an unknown source name.
+    """
+    data_root = resolve_data_root(config)
+    out_dir = Path(config.out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    bank = SourceBank(config, data_root)
+    units, plan_skips = plan_units(config, bank)
+    _prepare(out_dir, _fingerprint(config, units, plan_skips), len(units), overwrite)
+    markers = recover(out_dir)
+    start = markers[-1]["units_end"] if markers else 0
+    if start:
+        log.info("resuming %s at item %d of %d (%d shards done)", out_dir, start, len(units), len(markers))
+    _convert(config, bank, units, markers, progress, on_unit)
+    manifest: dict[str, Any] = make_manifest(config, markers, plan_skips, len(units))
+    write_json_atomic(out_dir / MANIFEST, manifest, durable=False)  # a rerun rewrites it from the markers
+    log.info(
+        "built %s: %d records, %d conversations, %d skips in %d shards",
+        out_dir,
+        manifest["records"],
+        manifest["conversations"],
+        len(manifest["skips"]),
+        len(markers),
+    )
+    return BuildResult(
+        out_dir=out_dir,
+        manifest=out_dir / MANIFEST,
+        units=len(units),
+        resumed_at=start,
+        records=manifest["records"],
+        conversations=manifest["conversations"],
+        skips=len(manifest["skips"]),
+        shards=len(markers),
+        sha256=manifest["sha256"],
+    )

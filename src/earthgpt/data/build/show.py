@@ -1,0 +1,114 @@
+"""Render one built conversation: its image with the boxes read back from the text, and the dialogue beside it."""
+
+from __future__ import annotations
+
+import hashlib
+import textwrap
+from pathlib import Path
+from typing import Any
+
+from PIL import Image, ImageDraw, ImageFont
+
+from earthgpt.data.build.manifest import iter_conversations, read_manifest
+from earthgpt.data.imagery import load_image
+from earthgpt.data.records import ImageRef
+from earthgpt.geometry import HBB, Box, LabeledBox
+from earthgpt.geometry.codec import parse_boxes
+from earthgpt.geometry.normalize import denormalize
+
+VIEW = 512  # longer side of the drawn image, in screen pixels
+PANEL = 520  # width of the text panel
+MAX_LINES = 70
+Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+
+
+def find_conversation(out_dir: str | Path, which: str | int) -> dict[str, Any]:
+    """The stored conversation with id ``which`` (str) or at position ``which`` (int, build order)."""
+    for n, conv in enumerate(iter_conversations(out_dir)):
+        if conv["id"] == which or n == which:
+            return conv
+    total = read_manifest(out_dir)["conversations"]
+    what = f"index {which} (the build has {total})" if isinstance(which, int) else f"id {which!r}"
+    raise KeyError(f"no conversation with {what} in {out_dir}; `earthgpt data stats` lists what was built")
+
+
+def _text(msg: dict[str, Any]) -> str:
+    return "".join(p["text"] for p in msg["content"] if p["type"] == "text")
+
+
+def conversation_boxes(conv: dict[str, Any], width: int, height: int) -> list[LabeledBox]:
+    """Boxes of the answers (or, when the answers hold none, of the questions: region captions), read with the box
+    codec and taken back to the pixels of the ``width`` x ``height`` image the model sees."""
+    for role in ("assistant", "user"):
+        found = [b for m in conv["messages"] if m["role"] == role for b in parse_boxes(_text(m)).boxes]
+        if found:  # a question's "label" is the text before its box: not a label
+            return [
+                LabeledBox(b.label if role == "assistant" else "", denormalize(b.box, width, height)) for b in found
+            ]
+    return []
+
+
+def _colour(label: str) -> tuple[int, int, int]:
+    d = hashlib.md5(label.encode()).digest()
+    return (64 + d[0] % 192, 64 + d[1] % 192, 64 + d[2] % 192)
+
+
+def _draw_box(draw: ImageDraw.ImageDraw, box: Box, label: str, zoom: float, font: Font) -> None:
+    colour = _colour(label)
+    if isinstance(box, HBB):
+        pts = [(box.x1, box.y1), (box.x2, box.y1), (box.x2, box.y2), (box.x1, box.y2)]
+    else:
+        pts = box.corners()
+    xy = [(x * zoom, y * zoom) for x, y in pts]
+    draw.polygon(xy, outline=colour, width=2)
+    if label:
+        x, y = min(p[0] for p in xy), min(p[1] for p in xy)
+        draw.text((x + 2, max(0.0, y - 12)), label, fill=colour, font=font)
+
+
+def _dialogue(conv: dict[str, Any], font: Font) -> list[str]:
+    """The dialogue as wrapped lines for the text panel."""
+    char = max(1.0, font.getlength("abcdefghij") / 10) if hasattr(font, "getlength") else 6.0
+    width = max(20, int((PANEL - 16) / char))
+    lines = [f"{conv['id']}  [{conv.get('source', '')} / {conv.get('task', '')} / {conv.get('modality', '')}]", ""]
+    for m in conv["messages"]:
+        lines += textwrap.wrap(f"{m['role'].upper()}: {_text(m)}", width) or [f"{m['role'].upper()}:"]
+        lines.append("")
+    if len(lines) > MAX_LINES:
+        lines = [*lines[: MAX_LINES - 1], f"... ({len(lines) - MAX_LINES + 1} more lines)"]
+    return lines
+
+
+def show(out_dir: str | Path, which: str | int, png_path: str | Path, *, data_root: str | Path | None = None) -> Path:
+    """Draw conversation ``which`` (its id, or its index in build order) of the build in ``out_dir`` to
+    ``png_path``: the image (tile window cut as the model sees it) with its boxes, and the dialogue beside it.
+    ``data_root`` defaults to the build's own. Raises KeyError for an unknown conversation and
+    ``ImageReadError`` naming the file if the image cannot be read."""
+    conv = find_conversation(out_dir, which)
+    root = data_root if data_root is not None else read_manifest(out_dir)["config"]["data_root"]
+    font = ImageFont.load_default(size=13)
+    ref = next(
+        (ImageRef.from_dict(p["image"]) for m in conv["messages"] for p in m["content"] if p["type"] == "image"), None
+    )
+    picture = Image.new("RGB", (VIEW, VIEW), (40, 40, 40))
+    zoom = 1.0
+    if ref is not None:
+        rgb = load_image(ref, root)  # [H, W, 3] uint8, the model's view of the record
+        zoom = VIEW / max(rgb.shape[0], rgb.shape[1])
+        size = (max(1, round(rgb.shape[1] * zoom)), max(1, round(rgb.shape[0] * zoom)))
+        picture = Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR)
+        draw = ImageDraw.Draw(picture)
+        for b in conversation_boxes(conv, ref.width, ref.height):
+            _draw_box(draw, b.box, b.label, zoom, font)
+    lines = _dialogue(conv, font)
+    line_height = 16
+    height = max(picture.height, 16 + line_height * len(lines))
+    canvas = Image.new("RGB", (picture.width + PANEL, height), (255, 255, 255))
+    canvas.paste(picture, (0, 0))
+    draw = ImageDraw.Draw(canvas)
+    for n, line in enumerate(lines):
+        draw.text((picture.width + 8, 8 + n * line_height), line, fill=(0, 0, 0), font=font)
+    out = Path(png_path)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(out, format="PNG")
+    return out

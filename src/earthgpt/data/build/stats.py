@@ -1,0 +1,73 @@
+"""What was built (a Table I of the corpus, skips by reason) and which sources can be built."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from pathlib import Path
+
+from earthgpt.data.build.manifest import read_manifest
+from earthgpt.data.sources import all_sources
+
+
+def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    """A plain-text table: columns padded to their widest cell, numbers right-aligned."""
+    cells = [[str(c) for c in header]] + [[f"{c:,}" if isinstance(c, int) else str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    numeric = [all(isinstance(r[i], int) for r in rows) and bool(rows) for i in range(len(header))]
+
+    def line(r: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if num else c.ljust(w) for c, w, num in zip(r, widths, numeric, strict=True)
+        ).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(cells[0]), rule, *(line(r) for r in cells[1:])])
+
+
+def stats(out_dir: str | Path) -> str:
+    """Table I of a finished build (task, source, conversations, records, rounds, modality; all splits summed),
+    then the splits, the skips by reason and by source, and the tiling counts."""
+    m = read_manifest(out_dir)
+    per: Counter[tuple[str, str, str, str]] = Counter()
+    for row in m["table"]:
+        for kind in ("conversations", "records", "rounds"):
+            per[(row["task"], row["source"], row["modality"], kind)] += row[kind]
+    keys = sorted({k[:3] for k in per})
+    rows = [(t, s, per[(t, s, mo, "conversations")], per[(t, s, mo, "records")], per[(t, s, mo, "rounds")], mo)
+            for t, s, mo in keys]  # fmt: skip
+    units = m["units"]
+    parts = [
+        f"Build {out_dir}: {units['total']:,} items ({units['converted']:,} converted, {units['skipped']:,} skipped), "
+        f"{m['records']:,} records, {m['conversations']:,} conversations, {len(m['skips']):,} skips, "
+        f"{len(m['shards'])} shards, sha256 {m['sha256'][:16]}",
+        "",
+        format_table(("Task", "Data", "Size", "Records", "Rounds", "Type"), rows),
+        "",
+        format_table(("Split", "Records", "Conversations"), [
+            (s, m["counts"]["records"]["by_split"].get(s, 0), m["counts"]["conversations"]["by_split"].get(s, 0))
+            for s in sorted(set(m["counts"]["records"]["by_split"]) | set(m["counts"]["conversations"]["by_split"]))
+        ]),
+    ]  # fmt: skip
+    if m["skips"]:
+        by_source = Counter((s["source"] + (f"/{s['tag']}" if s.get("tag") else ""), s["reason"]) for s in m["skips"])
+        parts += [
+            "",
+            format_table(("Skip reason", "Count"), sorted(m["skips_by_reason"].items())),
+            "",
+            format_table(("Source", "Skip reason", "Count"), [(s, r, n) for (s, r), n in sorted(by_source.items())]),
+        ]
+    if m["tiling"]:
+        parts += ["", format_table(("Tiling", "Count"), sorted(m["tiling"].items()))]
+    return "\n".join(parts)
+
+
+def list_sources() -> list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]:
+    """Every registered source as (name, modality, tasks, splits), sorted by name."""
+    return [(name, cls.modality, tuple(cls.tasks), tuple(cls.splits)) for name, cls in all_sources().items()]
+
+
+def format_sources() -> str:
+    """``list_sources`` as a table, for ``earthgpt list sources``."""
+    rows = [(n, mo, ", ".join(t), ", ".join(s)) for n, mo, t, s in list_sources()]
+    return format_table(("Source", "Modality", "Tasks", "Splits"), rows)
