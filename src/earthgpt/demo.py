@@ -1,0 +1,44 @@
+"""`make demo`: build the quickstart corpus from real data, train a tiny EarthGPT, and chat about held-out images."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+from earthgpt.data.build import build, iter_records, load_config
+from earthgpt.data.instructions import templates as T
+from earthgpt.data.records import DetectionRecord, SceneRecord
+from earthgpt.inference.chat import chat
+from earthgpt.pipeline import TrainRun, train_from_build
+
+log = logging.getLogger(__name__)
+
+CONFIG = Path(__file__).resolve().parent / "configs" / "quickstart.yaml"
+DEMO_STEPS = 300
+
+
+def run_demo(data_root: str | Path, out: str | Path, steps: int | None = None) -> Iterator[str]:
+    """Build (or resume) the quickstart corpus, train a tiny model unless ``out/model`` holds one, then ask it about
+    a held-out RSSCN7 scene and a held-out HIT-UAV infrared frame. Yields the lines to print."""
+    out = Path(out)
+    root = Path(data_root)
+    if not root.is_dir():
+        raise FileNotFoundError(f"data root {root} not found: pass --data (or set EARTHGPT_DATA) to the shared data")
+    config = load_config(CONFIG, data_root=root.resolve(), out_dir=out / "data")
+    result = build(config)
+    yield f"corpus: {result.conversations} conversations in {out / 'data'}"
+    model_dir = out / "model"
+    if (model_dir / "model.safetensors").is_file():
+        yield f"model: reusing {model_dir}"
+    else:
+        run = train_from_build(TrainRun(data=str(out / "data"), out=str(model_dir), steps=steps or DEMO_STEPS))
+        yield f"model: trained {len(run.losses)} steps, loss {run.losses[0]:.3f} -> {run.losses[-1]:.3f}"
+    scene = next(r for r in iter_records(out / "data", split="test") if isinstance(r, SceneRecord))
+    frame = next(r for r in iter_records(out / "data", split="val") if isinstance(r, DetectionRecord))
+    question = T.classify_prompt(scene.categories)
+    for q, a in chat(model_dir, scene.image.resolve(root), [question]):
+        yield f"\nimage: {scene.image.path} (truth: {scene.label})\nUSER: {q}\nEARTHGPT: {a}"
+    png = out / "detection.png"
+    for q, a in chat(model_dir, frame.image.resolve(root), [T.DETECT_HBB], draw=png):
+        yield f"\nimage: {frame.image.path} ({len(frame.objects)} objects)\nUSER: {q}\nEARTHGPT: {a}\nboxes drawn: {png}"

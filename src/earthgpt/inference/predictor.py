@@ -1,0 +1,130 @@
+"""The one object that loads a trained EarthGPT and answers questions about images (CLI, server, Python, eval)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from transformers import PreTrainedTokenizerBase
+
+from earthgpt.data.chat_template import ChatTemplate
+from earthgpt.data.conversation import Message
+from earthgpt.data.imagery import load_image, model_input
+from earthgpt.data.records import ImageRef
+from earthgpt.data.tokenizer import load_tokenizer
+from earthgpt.models import EarthGPT
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Generation:
+    """A generated answer, with each generated token's log-probability and its character span in ``text``."""
+
+    text: str
+    token_logprobs: list[float]
+    token_spans: list[tuple[int, int]]
+
+
+class Predictor:
+    """Greedy (or sampled) answers from a model directory holding config.json, model.safetensors, tokenizer files."""
+
+    def __init__(
+        self,
+        model: EarthGPT,
+        tokenizer: PreTrainedTokenizerBase,
+        max_new_tokens: int = 256,
+        batch_size: int = 8,
+        max_length: int = 2048,
+    ) -> None:
+        self.model = model.eval()
+        self.tok = tokenizer
+        self.template = ChatTemplate(tokenizer, model.num_image_tokens, max_length=max_length)
+        self.max_new_tokens = max_new_tokens
+        self.batch_size = batch_size
+
+    @classmethod
+    def load(cls, model_dir: str | Path, **kwargs: int) -> Predictor:
+        d = Path(model_dir)
+        if not (d / "config.json").is_file():
+            raise FileNotFoundError(
+                f"{d} is not a model directory (no config.json); train one with `earthgpt train` or pass --model"
+            )
+        return cls(EarthGPT.from_pretrained(d), load_tokenizer(d), **kwargs)
+
+    def pixels(self, image: np.ndarray | ImageRef | str | Path, root: str | Path | None = None) -> torch.Tensor:
+        """[3, S, S] model input from an RGB array, an image reference or a file path."""
+        if isinstance(image, np.ndarray):
+            rgb = image
+        else:
+            ref = image if isinstance(image, ImageRef) else ImageRef(path=str(image), width=0, height=0)
+            rgb = load_image(ref, root)
+        return torch.from_numpy(model_input(rgb, self.model.image_size))
+
+    @torch.no_grad()
+    def generate(self, pixels: Sequence[torch.Tensor], dialogues: Sequence[Sequence[Message]]) -> list[Generation]:
+        """Answers for many (image, dialogue) pairs; each dialogue ends with the user's question."""
+        out: list[Generation] = []
+        for start in range(0, len(dialogues), self.batch_size):
+            chunk = range(start, min(start + self.batch_size, len(dialogues)))
+            prompts = [self.template.encode_prompt(dialogues[i]) for i in chunk]
+            pad = int(self.tok.pad_token_id)
+            length = max(len(p) for p in prompts)
+            ids = torch.full((len(prompts), length), pad, dtype=torch.long)
+            mask = torch.zeros_like(ids)
+            for row, p in enumerate(prompts):  # left padding
+                ids[row, length - len(p) :] = torch.tensor(p)
+                mask[row, length - len(p) :] = 1
+            px = torch.stack([pixels[i] for i in chunk])
+            new = self.model.generate(
+                px, ids, mask, max_new_tokens=self.max_new_tokens, eos_token_id=int(self.tok.eos_token_id)
+            )
+            logprobs = self._logprobs(px, ids, mask, new)
+            out += [self._decode(tokens, lp) for tokens, lp in zip(new, logprobs, strict=True)]
+        return out
+
+    def _logprobs(
+        self, px: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor, new: list[list[int]]
+    ) -> list[list[float]]:
+        """Teacher-forced log-probability of each generated token (one forward pass over prompt + answer)."""
+        width = max((len(n) for n in new), default=0)
+        if width == 0:
+            return [[] for _ in new]
+        pad = int(self.tok.pad_token_id)
+        tail = torch.full((len(new), width), pad, dtype=torch.long)
+        tail_mask = torch.zeros_like(tail)
+        for row, n in enumerate(new):
+            tail[row, : len(n)] = torch.tensor(n, dtype=torch.long)
+            tail_mask[row, : len(n)] = 1
+        full = torch.cat([ids, tail], dim=1)  # [B, T + W]
+        logits = self.model(px, full, torch.cat([mask, tail_mask], dim=1)).logits  # [B, T + W, V]
+        logp = torch.log_softmax(logits[:, ids.shape[1] - 1 : -1].float(), dim=-1)  # [B, W, V]
+        picked = logp.gather(-1, tail.unsqueeze(-1)).squeeze(-1)  # [B, W]
+        return [picked[row, : len(n)].tolist() for row, n in enumerate(new)]
+
+    def _decode(self, tokens: list[int], logprobs: list[float]) -> Generation:
+        eos = self.tok.eos_token_id
+        keep = [t for t in tokens if t != eos]
+        lps = [lp for t, lp in zip(tokens, logprobs, strict=True) if t != eos]
+        raw = str(self.tok.decode(keep, skip_special_tokens=True))
+        lead = len(raw) - len(raw.lstrip())
+        spans, prev = [], 0
+        for k in range(1, len(keep) + 1):
+            end = len(str(self.tok.decode(keep[:k], skip_special_tokens=True)))
+            spans.append((max(prev - lead, 0), max(end - lead, 0)))
+            prev = end
+        return Generation(text=raw.strip(), token_logprobs=lps, token_spans=spans)
+
+    def ask(
+        self, image: np.ndarray | ImageRef | str | Path, question: str, history: Sequence[Message] = ()
+    ) -> tuple[str, list[Message]]:
+        """One chat turn: the answer and the updated history (the image goes with the first question only)."""
+        first = not history
+        turn = Message.user(question, ImageRef(path="<image>", width=0, height=0) if first else None)
+        dialogue = [*history, turn]
+        gen = self.generate([self.pixels(image)], [dialogue])[0]
+        return gen.text, [*dialogue, Message.assistant(gen.text)]

@@ -1,0 +1,126 @@
+"""Glue from a built corpus to a trained model directory: tokenizer, model, stage, training loop, save."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Literal
+
+import torch
+
+from earthgpt.data.build import iter_conversations, read_manifest
+from earthgpt.data.chat_template import ChatTemplate
+from earthgpt.data.conversation import Conversation
+from earthgpt.data.dataset import Collator, ConversationDataset
+from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
+from earthgpt.models import EarthGPT, build_model, named_config
+from earthgpt.training import TrainConfig, TrainResult, train
+from earthgpt.training.stages import apply_stage
+
+log = logging.getLogger(__name__)
+
+Stage = Literal["scratch", "1", "2"]
+
+
+@dataclass(frozen=True)
+class TrainRun:
+    """What `earthgpt train` does: which corpus, which model, which stage, how long."""
+
+    data: str
+    """A finished build directory (``earthgpt data build``): its train split is used."""
+    out: str
+    """Model directory to write: config.json, model.safetensors, tokenizer files; training state under run/."""
+    stage: Stage = "scratch"
+    """``scratch``: every parameter of a new model trains (CPU-size runs); ``1``/``2``: the paper's stages on ``init``."""
+    init: str | None = None
+    """Model directory to start from (required for stages 1 and 2)."""
+    size: str = "tiny"
+    """Named model size for ``scratch`` runs."""
+    steps: int = 200
+    batch_size: int = 8
+    grad_accum: int = 1
+    lr: float | None = None
+    """Peak learning rate; default 1e-3 from scratch, the paper's 2e-5 for stages 1 and 2."""
+    warmup_steps: int = 10
+    seed: int = 0
+    vocab_size: int = 1024
+    """Size of the BPE tokenizer trained on the corpus for ``scratch`` runs."""
+    max_length: int = 1024
+    """Token budget of one conversation (longer ones are cut at the end)."""
+    images: str | None = None
+    """Folder the corpus's image paths are relative to; default: the build's data root."""
+    resume: bool = False
+    save_every: int = 0
+    progress: bool = True
+
+
+def corpus(build_dir: str | Path, split: str = "train") -> tuple[list[Conversation], Path]:
+    """The conversations of one split of a build, and the folder their image paths are relative to."""
+    manifest = read_manifest(build_dir)
+    root = Path(manifest["config"]["data_root"])
+    if not root.is_absolute():
+        root = (Path(build_dir) / root).resolve() if not root.exists() else root.resolve()
+    convs = [Conversation.from_dict(d) for d in iter_conversations(build_dir, split=split)]
+    if not convs:
+        raise ValueError(f"{build_dir}: the build holds no {split!r} conversations; add a {split} split to its sources")
+    return convs, root
+
+
+def _new_model(run: TrainRun, conversations: list[Conversation]) -> tuple[EarthGPT, object]:
+    texts = [m.text for c in conversations for m in c.messages]
+    tok = train_tokenizer(texts, vocab_size=run.vocab_size)
+    cfg = named_config(
+        run.size,
+        vocab_size=len(tok),
+        image_token_id=image_token_id(tok),
+        pad_token_id=int(tok.pad_token_id),
+        bos_token_id=int(tok.bos_token_id),
+        eos_token_id=int(tok.eos_token_id),
+    )
+    torch.manual_seed(run.seed)
+    model = build_model(cfg)
+    for p in model.parameters():  # from scratch: the vision encoders learn too (they are random, not pretrained)
+        p.requires_grad_(True)
+    return model, tok
+
+
+def train_from_build(run: TrainRun) -> TrainResult:
+    """Train on a build's train split and write a loadable model directory to ``run.out``."""
+    conversations, root = corpus(run.data)
+    image_root = Path(run.images) if run.images else root
+    out = Path(run.out)
+    out.mkdir(parents=True, exist_ok=True)
+    if run.stage == "scratch":
+        model, tok = _new_model(run, conversations)
+    else:
+        if not run.init:
+            raise ValueError(f"stage {run.stage} continues a model: pass --init MODEL_DIR")
+        model, tok = EarthGPT.from_pretrained(run.init), load_tokenizer(run.init)
+        report = apply_stage(model, int(run.stage), seed=run.seed)
+        log.info("stage %s:\n%s", run.stage, report)
+    template = ChatTemplate(tok, model.num_image_tokens, max_length=run.max_length)  # type: ignore[arg-type]
+    dataset = ConversationDataset(conversations, template, model.image_size, image_root)
+    lr = run.lr if run.lr is not None else (1e-3 if run.stage == "scratch" else 2e-5)
+    config = TrainConfig(
+        out_dir=str(out / "run"),
+        max_steps=run.steps,
+        batch_size=run.batch_size,
+        grad_accum=run.grad_accum,
+        lr=lr,
+        warmup_steps=min(run.warmup_steps, run.steps - 1),
+        seed=run.seed,
+        resume=run.resume,
+        save_every=run.save_every,
+        progress_bar=run.progress,
+        log_every=10,
+        save_full_model=True,
+        extra={"stage": run.stage, "data": str(run.data)},
+    )
+    result = train(model, dataset, Collator(int(tok.pad_token_id)), config)  # type: ignore[attr-defined]
+    model.save_pretrained(out)
+    tok.save_pretrained(out)  # type: ignore[attr-defined]
+    (out / "train_run.json").write_text(json.dumps(asdict(run), indent=1) + "\n", encoding="utf-8")
+    log.info("model written to %s (loss %.3f -> %.3f)", out, result.losses[0], result.losses[-1])
+    return result
