@@ -1,1 +1,17 @@
 """Training: what each stage trains, the loop, checkpoints, distributed launch."""
+
+from earthgpt.training.config import ConfigError, TrainConfig
+from earthgpt.training.loop import Trainer, TrainResult, build_optimizer, train
+from earthgpt.training.recipes import run_stage, stage1_recipe, stage2_recipe
+
+__all__ = [
+    "ConfigError",
+    "TrainConfig",
+    "TrainResult",
+    "Trainer",
+    "build_optimizer",
+    "run_stage",
+    "stage1_recipe",
+    "stage2_recipe",
+    "train",
+]

@@ -1,0 +1,147 @@
+"""Resumable data order: a seeded shuffle per epoch, sharded across ranks, and the (epoch, index) position."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch.utils.data import DataLoader, Dataset, Sampler
+
+
+class DatasetTooSmallError(ValueError):
+    """The dataset cannot fill one micro-batch on every rank."""
+
+
+@dataclass
+class DataPosition:
+    """Where the next micro-batch starts: ``index`` samples of this rank's shard of ``epoch`` are consumed."""
+
+    epoch: int = 0
+    index: int = 0
+
+    def to_dict(self) -> dict[str, int]:
+        """Plain values for JSON."""
+        return {"epoch": self.epoch, "index": self.index}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, int]) -> DataPosition:
+        """Inverse of :meth:`to_dict`."""
+        return cls(epoch=int(data["epoch"]), index=int(data["index"]))
+
+
+def epoch_order(num_samples: int, *, seed: int, epoch: int, shuffle: bool) -> torch.Tensor:
+    """The dataset order of one epoch: a permutation drawn from a generator seeded by (seed, epoch)."""
+    if not shuffle:
+        return torch.arange(num_samples)
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    return torch.randperm(num_samples, generator=generator)
+
+
+class ShardedEpochSampler(Sampler[int]):
+    """The indices one rank reads in one epoch, starting at ``start``.
+
+    The epoch order is cut to a multiple of ``world_size`` (the tail is dropped, so every rank reads the same
+    number of samples) and rank ``r`` takes positions ``r, r + world_size, ...``: ranks never share a sample.
+    """
+
+    def __init__(
+        self,
+        num_samples: int,
+        *,
+        seed: int,
+        epoch: int,
+        shuffle: bool = True,
+        rank: int = 0,
+        world_size: int = 1,
+        start: int = 0,
+    ) -> None:
+        if not 0 <= rank < world_size:
+            raise ValueError(f"rank {rank} outside [0, world_size={world_size})")
+        order = epoch_order(num_samples, seed=seed, epoch=epoch, shuffle=shuffle)
+        per_rank = num_samples // world_size
+        self.shard: list[int] = order[: per_rank * world_size][rank::world_size].tolist()
+        if not 0 <= start <= len(self.shard):
+            raise ValueError(f"start {start} outside this rank's shard of {len(self.shard)} samples")
+        self.start = start
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.shard[self.start :])
+
+    def __len__(self) -> int:
+        return len(self.shard) - self.start
+
+
+class BatchStream:
+    """An endless stream of collated micro-batches that knows its :class:`DataPosition`.
+
+    Each epoch gets a fresh DataLoader over a :class:`ShardedEpochSampler`; an incomplete last micro-batch is
+    dropped. ``position`` always names the first sample of the next micro-batch, so a checkpoint taken between
+    two micro-batches resumes at exactly the next sample (prefetching workers do not move it).
+    """
+
+    def __init__(
+        self,
+        dataset: Dataset[Any],
+        collate_fn: Callable[[list[Any]], Any],
+        *,
+        batch_size: int,
+        seed: int,
+        shuffle: bool,
+        rank: int,
+        world_size: int,
+        num_workers: int = 0,
+        position: DataPosition | None = None,
+    ) -> None:
+        self.dataset = dataset
+        self.collate_fn = collate_fn
+        self.batch_size = batch_size
+        self.seed = seed
+        self.shuffle = shuffle
+        self.rank = rank
+        self.world_size = world_size
+        self.num_workers = num_workers
+        self.num_samples = len(dataset)  # type: ignore[arg-type]
+        self.batches_per_epoch = (self.num_samples // world_size) // batch_size
+        if self.batches_per_epoch == 0:
+            raise DatasetTooSmallError(
+                f"dataset of {self.num_samples} samples cannot give each of {world_size} process(es) one "
+                f"micro-batch of {batch_size}: lower batch_size or the number of processes"
+            )
+        self.position = position if position is not None else DataPosition()
+
+    def _loader(self) -> DataLoader[Any]:
+        sampler = ShardedEpochSampler(
+            self.num_samples,
+            seed=self.seed,
+            epoch=self.position.epoch,
+            shuffle=self.shuffle,
+            rank=self.rank,
+            world_size=self.world_size,
+            start=self.position.index,
+        )
+        # A private generator seeds the workers without drawing from the global torch RNG.
+        generator = torch.Generator().manual_seed(
+            (self.seed * 1_000_003 + self.position.epoch) * 1_000_003 + self.position.index
+        )
+        return DataLoader(
+            self.dataset,
+            batch_size=self.batch_size,
+            sampler=sampler,
+            collate_fn=self.collate_fn,
+            drop_last=True,
+            num_workers=self.num_workers,
+            generator=generator,
+            pin_memory=torch.cuda.is_available(),
+        )
+
+    def __iter__(self) -> Generator[Any, None, None]:
+        while True:
+            for batch in self._loader():
+                self.position.index += self.batch_size
+                if self.position.index // self.batch_size >= self.batches_per_epoch:
+                    self.position = DataPosition(self.position.epoch + 1, 0)
+                yield batch
+            if self.position.index != 0:  # the loader ran dry early (only if the shard is shorter than planned)
+                self.position = DataPosition(self.position.epoch + 1, 0)
