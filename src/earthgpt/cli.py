@@ -220,6 +220,9 @@ def _use_parsers(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--box-format", default="earthgpt", choices=("earthgpt", "geochat", "falcon", "coco", "dota"))
     s.add_argument("--data", default=_data_default(), help="data root")
     s.add_argument("--out", default="runs/score", help="output directory")
+    s.add_argument("--text-key", default="text", help="field of each JSONL line that holds the model's answer")
+    s.add_argument("--scorer", default="logprob", help="box confidence: logprob, or clip:LOCAL_DIR")
+    s.add_argument("--limit", type=int, default=None, help="at most N items")
 
     p = _add(sub, "demo", cmd_demo, "build a small corpus, train a tiny model, and chat about real images")
     p.add_argument("--data", default=_data_default() or "../shared/data", help="data root (../shared/data layout)")

@@ -1,0 +1,141 @@
+"""A task's data on disk -> its samples, with every skipped item counted and a clear error when data is absent."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from earthgpt.data.build.config import TilingOptions
+from earthgpt.data.build.tiling import clip_to_image, cut_record, needs_tiling
+from earthgpt.data.records import DetectionRecord, Record
+from earthgpt.data.sources import get_source
+from earthgpt.data.sources.base import DataRootError, Skip, Source
+from earthgpt.evaluation.tasks.samples import samples_from_record
+from earthgpt.evaluation.tasks.spec import Sample, TaskDataError, TaskSpec
+
+__all__ = ["TaskData", "load_task", "spread"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TaskData:
+    """The samples of one task, where its images are, and what was left out on the way."""
+
+    spec: TaskSpec
+    root: Path
+    """The source root: image paths of the samples are relative to it."""
+    samples: list[Sample]
+    skips: Counter[str] = field(default_factory=Counter)
+    """Items the source skipped, by reason."""
+    excluded: Counter[str] = field(default_factory=Counter)
+    """VQA questions left out by type (``spec.exclude_qtypes``)."""
+    total: int = 0
+    """Number of samples before ``limit``."""
+
+
+def spread(n: int, limit: int | None) -> list[int]:
+    """``limit`` indices spread evenly over range(n) (all of them when limit is None or >= n)."""
+    if limit is None or limit >= n:
+        return list(range(n))
+    if limit <= 0:
+        return []
+    return sorted({(i * n) // limit for i in range(limit)})
+
+
+def _missing(spec: TaskSpec, root: Path, why: str) -> TaskDataError:
+    return TaskDataError(
+        f"task {spec.name!r}: {why}. Provide the directory {root} (the folder <data_root>/{spec.data_dir}) "
+        f"holding {spec.expects or 'the dataset as distributed'}; it is read by the source {spec.source!r} "
+        f"(split {spec.split!r}, options {dict(spec.options)})"
+    )
+
+
+def open_source(spec: TaskSpec, data_root: str | Path) -> Source:
+    """The task's source over ``data_root / spec.data_dir``; TaskDataError naming the directory if absent."""
+    root = Path(data_root) / spec.data_dir
+    if not root.is_dir():
+        raise _missing(spec, root, "its data directory does not exist")
+    try:
+        cls = get_source(spec.source)
+    except KeyError as e:
+        raise TaskDataError(
+            f"task {spec.name!r} needs the dataset source {spec.source!r}, which this installation does not "
+            f"have ({e.args[0]})"
+        ) from None
+    try:
+        return cls(root, spec.split, **dict(spec.options))
+    except DataRootError as e:
+        raise _missing(spec, root, f"the source could not read it ({e})") from e
+
+
+def _pieces(spec: TaskSpec, record: Record, item: str, skips: Counter[str]) -> list[Record]:
+    """The record as the training data sees it: a detection image cut into tiles (when the task tiles and it is
+    larger than a tile) or its boxes clipped to the image; skipped pieces and objects are counted."""
+    if not isinstance(record, DetectionRecord):
+        return [record]
+    opts = TilingOptions(size=spec.tile) if spec.tile is not None else TilingOptions()
+    if spec.tile is not None and needs_tiling(record, opts):
+        pieces, _ = cut_record(record, item, opts)
+        out: list[Record] = []
+        for p in pieces:
+            if isinstance(p, Skip):
+                skips[p.reason] += 1
+            else:
+                out.append(p)
+        return out
+    clipped, dropped = clip_to_image(record, opts)
+    skips["box_outside_image"] += dropped
+    if not clipped.objects:
+        skips["empty_annotation"] += 1
+        return []
+    return [clipped]
+
+
+def _add_samples(spec: TaskSpec, record: Record, data: TaskData, seen: set[str], item: str) -> None:
+    try:
+        samples = samples_from_record(spec, record, data.excluded)
+    except ValueError as e:  # a value the answer format cannot write (NaN, a zero-size image): skip the record
+        log.warning("task %s: record %s skipped: %s", spec.name, record.id, e)
+        data.skips["malformed_annotation"] += 1
+        return
+    for sample in samples:
+        if sample.id in seen:
+            log.warning("task %s: duplicate sample id %s from item %s ignored", spec.name, sample.id, item)
+            continue
+        seen.add(sample.id)
+        data.samples.append(sample)
+
+
+def load_task(spec: TaskSpec, data_root: str | Path, limit: int | None = None) -> TaskData:
+    """Every sample of a task (or ``limit`` of them, spread evenly over the dataset's items).
+
+    With a limit, ``limit`` items spread over the dataset are read first, then (when those give fewer than
+    ``limit`` samples, e.g. images missing on disk) the other items in order, until enough samples are found;
+    so a quick run over a large dataset stays quick.
+    """
+    source = open_source(spec, data_root)
+    items = source.items()
+    first = spread(len(items), limit)
+    chosen = set(first)
+    order = first + [i for i in range(len(items)) if i not in chosen]
+    data = TaskData(spec=spec, root=source.root, samples=[])
+    seen: set[str] = set()
+    for n, index in enumerate(order):
+        if limit is not None and n >= len(first) and len(data.samples) >= limit:
+            break
+        item = items[index]
+        for out in source.load(item):
+            if isinstance(out, Skip):
+                data.skips[out.reason] += 1
+                continue
+            for record in _pieces(spec, out, item, data.skips):
+                _add_samples(spec, record, data, seen, item)
+    data.total = len(data.samples)
+    data.samples = [data.samples[i] for i in spread(len(data.samples), limit)]
+    if not data.samples:
+        why = f"skips: {dict(data.skips) or 'none'}; questions excluded by type: {dict(data.excluded) or 'none'}"
+        raise _missing(spec, source.root, f"no usable sample was found ({why})")
+    return data
