@@ -93,6 +93,15 @@ def cmd_model_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model_init(args: argparse.Namespace) -> int:
+    from earthgpt.models import PretrainedSources
+    from earthgpt.pipeline import init_pretrained
+
+    sources = PretrainedSources(dinov2_dir=args.dinov2, convnext_weights=args.convnext, llama_dir=args.llama)
+    print(init_pretrained(sources, args.out, tokenizer_dir=args.tokenizer, size=args.size))
+    return 0
+
+
 def cmd_model_export(args: argparse.Namespace) -> int:
     from earthgpt.models import EarthGPT
     from earthgpt.training.stages import export_merged
@@ -192,6 +201,15 @@ def _model_parsers(sub: argparse._SubParsersAction) -> None:
     p = _add(msub, "info", cmd_model_info, "parameter counts per part and trainable per stage")
     p.add_argument("--size", choices=("tiny", "paper"), default="tiny")
     p.add_argument("--vocab-size", type=int, default=None, help="vocabulary (default 1024 tiny, 32001 paper)")
+    p = _add(
+        msub, "init", cmd_model_init, "assemble a model directory from local DINOv2, CLIP ConvNeXt, LLaMA-2 weights"
+    )
+    p.add_argument("--size", choices=("tiny", "paper"), default="paper")
+    p.add_argument("--dinov2", default=None, help="HF-format DINOv2 directory (e.g. dinov2-large)")
+    p.add_argument("--convnext", default=None, help="open_clip/timm CLIP ConvNeXt-L state dict (.safetensors or .bin)")
+    p.add_argument("--llama", default=None, help="HF-format LLaMA-2 directory (its tokenizer is used)")
+    p.add_argument("--tokenizer", default=None, help="tokenizer directory (default: the LLaMA directory)")
+    p.add_argument("--out", required=True, help="model directory to write")
     p = _add(msub, "export", cmd_model_export, "fold the stage-2 scale/bias factors into plain weights")
     p.add_argument("--model", required=True, help="model directory")
     p.add_argument("--out", required=True, help="directory for the merged model")

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
 import torch
+from transformers import PreTrainedTokenizerBase
 
 from earthgpt.data.build import iter_conversations, read_manifest
 from earthgpt.data.chat_template import ChatTemplate
 from earthgpt.data.conversation import Conversation
 from earthgpt.data.dataset import Collator, ConversationDataset
 from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
-from earthgpt.models import EarthGPT, build_model, named_config
+from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, named_config
 from earthgpt.training import TrainConfig, TrainResult, train
 from earthgpt.training.stages import apply_stage
 
@@ -68,40 +70,54 @@ def corpus(build_dir: str | Path, split: str = "train") -> tuple[list[Conversati
     return convs, root
 
 
-def _new_model(run: TrainRun, conversations: list[Conversation]) -> tuple[EarthGPT, object]:
+def new_model(
+    conversations: list[Conversation], size: str = "tiny", vocab_size: int = 1024, seed: int = 0
+) -> tuple[EarthGPT, PreTrainedTokenizerBase]:
+    """A random-weight model of a named size with a BPE tokenizer trained on the conversations' text; every
+    parameter trainable (the vision encoders are random too, so they must learn)."""
     texts = [m.text for c in conversations for m in c.messages]
-    tok = train_tokenizer(texts, vocab_size=run.vocab_size)
+    tok = train_tokenizer(texts, vocab_size=vocab_size)
     cfg = named_config(
-        run.size,
+        size,
         vocab_size=len(tok),
         image_token_id=image_token_id(tok),
         pad_token_id=int(tok.pad_token_id),
         bos_token_id=int(tok.bos_token_id),
         eos_token_id=int(tok.eos_token_id),
     )
-    torch.manual_seed(run.seed)
+    torch.manual_seed(seed)
     model = build_model(cfg)
-    for p in model.parameters():  # from scratch: the vision encoders learn too (they are random, not pretrained)
+    for p in model.parameters():
         p.requires_grad_(True)
     return model, tok
+
+
+def fit(
+    model: EarthGPT,
+    tok: PreTrainedTokenizerBase,
+    conversations: list[Conversation],
+    image_root: str | Path | None,
+    config: TrainConfig,
+    max_length: int = 1024,
+) -> TrainResult:
+    """Train ``model`` on conversations (images resolved against ``image_root``) with the training loop."""
+    template = ChatTemplate(tok, model.num_image_tokens, max_length=max_length)
+    dataset = ConversationDataset(conversations, template, model.image_size, image_root)
+    return train(model, dataset, Collator(int(tok.pad_token_id)), config)
 
 
 def train_from_build(run: TrainRun) -> TrainResult:
     """Train on a build's train split and write a loadable model directory to ``run.out``."""
     conversations, root = corpus(run.data)
-    image_root = Path(run.images) if run.images else root
     out = Path(run.out)
     out.mkdir(parents=True, exist_ok=True)
     if run.stage == "scratch":
-        model, tok = _new_model(run, conversations)
+        model, tok = new_model(conversations, run.size, run.vocab_size, run.seed)
     else:
         if not run.init:
             raise ValueError(f"stage {run.stage} continues a model: pass --init MODEL_DIR")
         model, tok = EarthGPT.from_pretrained(run.init), load_tokenizer(run.init)
-        report = apply_stage(model, int(run.stage), seed=run.seed)
-        log.info("stage %s:\n%s", run.stage, report)
-    template = ChatTemplate(tok, model.num_image_tokens, max_length=run.max_length)  # type: ignore[arg-type]
-    dataset = ConversationDataset(conversations, template, model.image_size, image_root)
+        log.info("stage %s:\n%s", run.stage, apply_stage(model, int(run.stage), seed=run.seed))
     lr = run.lr if run.lr is not None else (1e-3 if run.stage == "scratch" else 2e-5)
     config = TrainConfig(
         out_dir=str(out / "run"),
@@ -118,9 +134,39 @@ def train_from_build(run: TrainRun) -> TrainResult:
         save_full_model=True,
         extra={"stage": run.stage, "data": str(run.data)},
     )
-    result = train(model, dataset, Collator(int(tok.pad_token_id)), config)  # type: ignore[attr-defined]
+    result = fit(model, tok, conversations, Path(run.images) if run.images else root, config, run.max_length)
     model.save_pretrained(out)
-    tok.save_pretrained(out)  # type: ignore[attr-defined]
+    tok.save_pretrained(out)
     (out / "train_run.json").write_text(json.dumps(asdict(run), indent=1) + "\n", encoding="utf-8")
     log.info("model written to %s (loss %.3f -> %.3f)", out, result.losses[0], result.losses[-1])
     return result
+
+
+def init_pretrained(
+    sources: PretrainedSources,
+    out: str | Path,
+    tokenizer_dir: str | Path | None = None,
+    size: str = "paper",
+    config_fn: Callable[..., EarthGPTConfig] | None = None,
+) -> Path:
+    """A model directory assembled from local pretrained parts (DINOv2 dir, CLIP ConvNeXt file, LLaMA-2 dir), ready
+    for ``earthgpt train --stage 1 --init``. The tokenizer is LLaMA's (``tokenizer_dir``, default the LLaMA dir) with
+    ``<image>`` and a pad token added; the embedding table grows to match. Nothing is downloaded."""
+    tok_dir = tokenizer_dir or sources.llama_dir
+    if tok_dir is None:
+        raise ValueError("a tokenizer is needed: pass --llama (its tokenizer is used) or --tokenizer DIR")
+    tok = load_tokenizer(tok_dir)
+    ids = {
+        "vocab_size": len(tok),
+        "image_token_id": image_token_id(tok),
+        "pad_token_id": int(tok.pad_token_id),
+        "bos_token_id": int(tok.bos_token_id),
+        "eos_token_id": int(tok.eos_token_id),
+    }
+    cfg = config_fn(**ids) if config_fn is not None else named_config(size, **ids)
+    model = build_model(cfg, pretrained=sources)
+    out = Path(out)
+    model.save_pretrained(out)
+    tok.save_pretrained(out)
+    log.info("initial %s model written to %s", cfg.name, out)
+    return out

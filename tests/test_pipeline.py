@@ -1,0 +1,54 @@
+"""Assembling a model directory from local pretrained parts, and its use as a stage-1 starting point."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from safetensors.torch import save_file
+from transformers import ConvNextModel, Dinov2Model, LlamaForCausalLM
+
+from earthgpt.data.tokenizer import IMAGE_TOKEN, load_tokenizer, train_tokenizer
+from earthgpt.models import CNNConfig, EarthGPT, EarthGPTConfig, LLMConfig, PretrainedSources, ViTConfig
+from earthgpt.models.builders import convnext_hf_config, dinov2_hf_config
+from earthgpt.models.convnext_weights import hf_to_timm
+from earthgpt.models.language import llama_hf_config
+from earthgpt.pipeline import init_pretrained
+from earthgpt.training.stages import apply_stage
+
+
+def _small(**ids: int) -> EarthGPTConfig:
+    return EarthGPTConfig(
+        image_size=64,
+        vit=ViTConfig(hidden_size=32, num_layers=2, num_heads=2, patch_size=16, feature_layers=(1, 2)),
+        cnn=CNNConfig(hidden_sizes=(8, 16, 24, 32), depths=(1, 1, 1, 1), scale_channels=8),
+        llm=LLMConfig(hidden_size=32, num_layers=2, num_heads=2, intermediate_size=64),
+        **ids,
+    )
+
+
+def test_init_pretrained_writes_a_loadable_directory_with_the_local_weights(tmp_path: Path) -> None:
+    tok = train_tokenizer(["a remote sensing image of a harbour with ships"] * 20, vocab_size=280)
+    cfg = _small(vocab_size=len(tok), image_token_id=4, pad_token_id=3, bos_token_id=1, eos_token_id=2)
+    torch.manual_seed(0)
+    dino = Dinov2Model(dinov2_hf_config(cfg.vit))
+    dino.save_pretrained(tmp_path / "dinov2")
+    llama = LlamaForCausalLM(llama_hf_config(cfg.llm, len(tok), 3, 1, 2))
+    llama.save_pretrained(tmp_path / "llama")
+    tok.save_pretrained(tmp_path / "llama")  # a LLaMA directory carries its tokenizer
+    convnext = ConvNextModel(convnext_hf_config(cfg.cnn))
+    save_file(hf_to_timm(convnext.state_dict(), prefix="visual.trunk."), str(tmp_path / "clip.safetensors"))
+
+    sources = PretrainedSources(tmp_path / "dinov2", tmp_path / "clip.safetensors", tmp_path / "llama")
+    out = init_pretrained(sources, tmp_path / "init", config_fn=_small)
+
+    model = EarthGPT.from_pretrained(out)
+    assert torch.equal(
+        model.vision.vit.model.embeddings.patch_embeddings.projection.weight,
+        dino.embeddings.patch_embeddings.projection.weight,
+    )
+    assert torch.equal(model.llm.model.layers[0].mlp.down_proj.weight, llama.model.layers[0].mlp.down_proj.weight)
+    again = load_tokenizer(out)
+    assert IMAGE_TOKEN in again.get_vocab() and model.config.image_token_id == again.convert_tokens_to_ids(IMAGE_TOKEN)
+    report = apply_stage(model, 1)  # the directory is a valid stage-1 starting point
+    assert "llm_qkv" in str(report)
