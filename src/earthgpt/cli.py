@@ -59,28 +59,16 @@ def cmd_data_export(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------- train / model
 def cmd_train(args: argparse.Namespace) -> int:
-    from earthgpt.pipeline import TrainRun, train_from_build
+    from earthgpt.pipeline import load_train_run, train_from_build
 
-    run = TrainRun(
-        data=args.data,
-        out=args.out,
-        stage=args.stage,
-        init=args.init,
-        size=args.size,
-        steps=args.steps,
-        batch_size=args.batch_size,
-        grad_accum=args.grad_accum,
-        lr=args.lr,
-        seed=args.seed,
-        vocab_size=args.vocab_size,
-        max_length=args.max_length,
-        images=args.images,
-        resume=args.resume,
-        save_every=args.save_every,
+    fields = (
+        "data out stage init size steps batch_size grad_accum lr seed vocab_size max_length images resume save_every"
     )
+    overrides = {f: getattr(args, f) for f in fields.split() if getattr(args, f) not in (None, False)}
+    run = load_train_run(args.config, **overrides)
     result = train_from_build(run)
     print(
-        f"trained {len(result.losses)} steps: loss {result.losses[0]:.4f} -> {result.losses[-1]:.4f}; model in {args.out}"
+        f"trained {len(result.losses)} steps: loss {result.losses[0]:.4f} -> {result.losses[-1]:.4f}; model in {run.out}"
     )
     return 0
 
@@ -180,21 +168,22 @@ def _data_parsers(sub: argparse._SubParsersAction) -> None:
 
 def _model_parsers(sub: argparse._SubParsersAction) -> None:
     p = _add(sub, "train", cmd_train, "train a model on a built corpus (from scratch, or the paper's stage 1 / 2)")
-    p.add_argument("--data", required=True, help="build directory (earthgpt data build)")
-    p.add_argument("--out", required=True, help="model directory to write")
-    p.add_argument("--stage", choices=("scratch", "1", "2"), default="scratch")
-    p.add_argument("--init", default=None, help="model directory to continue from (stages 1 and 2)")
-    p.add_argument("--size", default="tiny", help="model size for scratch runs: tiny or paper")
-    p.add_argument("--steps", type=int, default=200, help="optimizer steps")
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--grad-accum", type=int, default=1)
-    p.add_argument("--lr", type=float, default=None, help="peak LR (default 1e-3 scratch, 2e-5 stages 1/2)")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--vocab-size", type=int, default=1024, help="BPE vocabulary for scratch runs")
-    p.add_argument("--max-length", type=int, default=1024, help="token budget per conversation")
-    p.add_argument("--images", default=None, help="image root (default: the build's data root)")
+    p.add_argument("--config", default=None, help="YAML with any of the options below (the flags override it)")
+    p.add_argument("--data", help="build directory (earthgpt data build)")
+    p.add_argument("--out", help="model directory to write")
+    p.add_argument("--stage", choices=("scratch", "1", "2"), help="default scratch")
+    p.add_argument("--init", help="model directory to continue from (stages 1 and 2; see `earthgpt model init`)")
+    p.add_argument("--size", help="model size for scratch runs: tiny (default) or paper")
+    p.add_argument("--steps", type=int, help="optimizer steps (default 200)")
+    p.add_argument("--batch-size", type=int, help="samples per step per process (default 8)")
+    p.add_argument("--grad-accum", type=int, help="micro-batches per optimizer step (default 1)")
+    p.add_argument("--lr", type=float, help="peak LR (default 1e-3 scratch, 2e-5 stages 1/2)")
+    p.add_argument("--seed", type=int, help="default 0")
+    p.add_argument("--vocab-size", type=int, help="BPE vocabulary for scratch runs (default 1024)")
+    p.add_argument("--max-length", type=int, help="token budget per conversation (default 1024)")
+    p.add_argument("--images", help="image root (default: the build's data root)")
     p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT/run")
-    p.add_argument("--save-every", type=int, default=0, help="checkpoint every N steps (0: at the end)")
+    p.add_argument("--save-every", type=int, help="checkpoint every N steps (default 0: at the end)")
 
     model = sub.add_parser("model", help="model sizes, parameter counts, merged export")
     msub = model.add_subparsers(dest="model_command", required=True)

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import torch
+import yaml
 from transformers import PreTrainedTokenizerBase
 
 from earthgpt.data.build import iter_conversations, read_manifest
@@ -56,6 +57,32 @@ class TrainRun:
     resume: bool = False
     save_every: int = 0
     progress: bool = True
+
+
+def load_train_run(path: str | Path | None = None, **overrides: Any) -> TrainRun:
+    """A TrainRun from a YAML file (any of its fields) with keyword overrides; errors name the file and field."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        p = Path(path)
+        if not p.is_file():
+            raise FileNotFoundError(f"training config {p} not found; pass a YAML file with TrainRun fields")
+        loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+        if not isinstance(loaded, dict):
+            raise ValueError(f"{p}: expected a mapping of TrainRun fields, got {type(loaded).__name__}")
+        values.update(loaded)
+    values.update(overrides)
+    known = {f.name for f in fields(TrainRun)}
+    unknown = sorted(set(values) - known)
+    if unknown:
+        raise ValueError(f"{path or 'options'}: unknown training option(s) {unknown}; known: {sorted(known)}")
+    missing = [name for name in ("data", "out") if not values.get(name)]
+    if missing:
+        raise ValueError(f"training needs {' and '.join('--' + m for m in missing)} (or set them in --config)")
+    if "stage" in values:
+        values["stage"] = str(values["stage"])
+        if values["stage"] not in ("scratch", "1", "2"):
+            raise ValueError(f"stage must be scratch, 1 or 2, got {values['stage']!r}")
+    return TrainRun(**values)
 
 
 def corpus(build_dir: str | Path, split: str = "train") -> tuple[list[Conversation], Path]:
