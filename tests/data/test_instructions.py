@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
+
 from earthgpt.data.conversation import ImagePart
 from earthgpt.data.instructions import templates as T
 from earthgpt.data.instructions.convert import InstructionOptions, to_conversations
@@ -15,6 +19,7 @@ from earthgpt.data.records import (
     SceneRecord,
     VQARecord,
 )
+from earthgpt.data.sources import get_source
 from earthgpt.geometry import HBB, OBB, LabeledBox
 from earthgpt.geometry.codec import parse_boxes
 
@@ -118,3 +123,72 @@ def test_paraphrases_are_seeded_and_default_off() -> None:
     assert a == b
     texts = {m["content"][-1]["text"] for m in a["messages"] if m["role"] == "user"}
     assert texts <= set(T.PARAPHRASES[T.CAPTION])
+
+
+def test_boxes_are_clipped_to_the_image_before_normalising() -> None:
+    # a real HIT-UAV corner (0_100_60_0_08185, rotate_xml) ends at x = 640.00005 on its 640 px wide image
+    image = ImageRef(path="x.jpg", width=640, height=512)  # S=640, dy=64
+    obb = OBB((594.61115, 168.0555, 640.00005, 168.0555, 640.00005, 245.0193, 594.61115, 245.0193))
+    record = DetectionRecord(id="r1", source="s", split="train", image=image, objects=(LabeledBox("car", obb),))
+    (det,) = to_conversations(record, InstructionOptions(referring=False))
+    (written,) = parse_boxes(det.messages[1].text, kind="obb").boxes
+    assert max(written.box.as_tuple()[0::2]) == 1.0  # 640 / 640, not 640.00005 / 640
+    assert min(written.box.as_tuple()[0::2]) == 0.929  # 594.61115 / 640 = 0.92908
+    # an HBB half outside is cut at the edge; one wholly outside is left out of the answer
+    objs = (LabeledBox("ship", HBB(-20, 10, 20, 30)), LabeledBox("car", HBB(300, 10, 320, 30)))
+    (det,) = to_conversations(DetectionRecord(**_base(objects=objs)), InstructionOptions(referring=False))
+    assert det.messages[1].text == "ship [0.000,0.300,0.100,0.400]"  # x from 0 (not -20) to 20, /200
+    gone = DetectionRecord(**_base(objects=(LabeledBox("car", HBB(300, 10, 320, 30)),)))
+    assert to_conversations(gone) == []
+    with pytest.raises(ValueError, match="nan_coordinate"):  # a bug upstream: not clipped away in silence
+        to_conversations(DetectionRecord(**_base(objects=(LabeledBox("car", HBB(1, 1, float("nan"), 5)),))))
+
+
+def test_grounding_and_region_boxes_are_clipped() -> None:
+    (vg,) = to_conversations(GroundingRecord(**_base(expression="the pier", box=HBB(100, 0, 200.4, 100.2))))
+    assert vg.messages[1].text == "[0.500,0.250,1.000,0.750]"
+    (rc,) = to_conversations(RegionCaptionRecord(**_base(box=HBB(-3, -3, 100, 50), caption="a ship")))
+    assert "[0.000,0.250,0.500,0.500]" in rc.messages[0].text
+    assert to_conversations(GroundingRecord(**_base(expression="x", box=HBB(210, 0, 220, 10)))) == []
+
+
+def _row_of_ships(n: int) -> DetectionRecord:
+    """``n`` ships and one car, listed right to left: reading order is left to right."""
+    ships = [LabeledBox("ship", HBB(10.0 * k, 60, 10.0 * k + 5, 70)) for k in range(n - 1, -1, -1)]
+    return DetectionRecord(**_base(objects=(*ships, LabeledBox("car", HBB(0, 0, 5, 5)))))
+
+
+def test_max_objects_caps_each_answer_in_reading_order() -> None:
+    record = _row_of_ships(5)
+    det, ref = to_conversations(record, InstructionOptions(max_objects=3))
+    written = parse_boxes(det.messages[1].text).boxes
+    assert [b.label for b in written] == ["car", "ship", "ship"]  # the car is on top: first in reading order
+    assert [b.box.as_tuple()[0] for b in written] == [0.0, 0.0, 0.05]  # ships at x = 0 and 10 px, not 40 and 30
+    answers = [m.text for m in ref.messages if m.role == "assistant"]
+    assert [len(parse_boxes(a).boxes) for a in answers] == [1, 3]  # car, then the first three ships
+    assert det.meta == {"objects": 6} and ref.meta == {"objects": 6}
+    det_all, _ = to_conversations(record)  # default: the paper's recipe, every box
+    assert len(parse_boxes(det_all.messages[1].text).boxes) == 6 and det_all.meta == {}
+    det_six, _ = to_conversations(record, InstructionOptions(max_objects=6))
+    assert det_six.messages[1].text == det_all.messages[1].text and det_six.meta == {}
+
+
+@pytest.mark.parametrize("bad", [0, -1, 2.5, True])
+def test_max_objects_must_be_a_positive_integer(bad: object) -> None:
+    with pytest.raises(ValueError, match="max_objects"):
+        InstructionOptions(max_objects=bad)  # type: ignore[arg-type]
+
+
+def test_real_hit_uav_obb_records_all_convert(data_root: Path) -> None:
+    """Every oriented HIT-UAV record converts, though some corners lie a hair outside their image."""
+    outside = 0
+    for out in get_source("hit_uav")(data_root / "hit_uav", "val", kind="obb"):
+        if not isinstance(out, DetectionRecord):
+            continue
+        w, h = out.image.width, out.image.height
+        outside += sum(not all(0 <= x <= w and 0 <= y <= h for x, y in o.box.corners()) for o in out.objects)
+        det = to_conversations(out, InstructionOptions(referring=False))[0]
+        boxes = parse_boxes(det.messages[1].text, kind="obb").boxes
+        assert len(boxes) == len(out.objects)
+        assert all(0.0 <= v <= 1.0 for b in boxes for v in b.box.as_tuple())
+    assert outside >= 5  # the case this test is about does occur in the release (9 objects of the val split)

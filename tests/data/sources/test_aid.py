@@ -10,7 +10,8 @@ import pytest
 
 from earthgpt.data.records import SceneRecord
 from earthgpt.data.sources import DataRootError, Skip, get_source
-from earthgpt.data.sources._folder_classes import camel_to_words, hash_split
+from earthgpt.data.sources._folder_classes import camel_to_words
+from earthgpt.data.sources._shared import hash_split
 
 
 @pytest.fixture(scope="module")

@@ -87,7 +87,7 @@ def test_dontcare_dropped_with_a_skip_each(hit_uav: Path) -> None:
     out = list(source)
     dontcare = [s for s in out if isinstance(s, Skip) and "DontCare" in s.detail]
     assert len(dontcare) == 2
-    assert all(s.reason == "unknown_class" for s in dontcare)
+    assert all(s.reason == "ignored_region" for s in dontcare)
     labels = {o.label for r in out if isinstance(r, DetectionRecord) for o in r.objects}
     assert labels <= set(source.categories)
     empty = [s for s in out if isinstance(s, Skip) and s.reason == "empty_annotation"]

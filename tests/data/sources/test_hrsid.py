@@ -79,7 +79,7 @@ def test_missing_images_crowd_and_broken_json(hrsid: Path, tmp_path: Path) -> No
     (tmp_path / "a.json").write_text(json.dumps(data))
     source = get_source("hrsid")(tmp_path, "train", annotations="a.json", images="images")
     records, skips = split_output(source.load("P0004_4200_5000_6000_6800.jpg"))
-    assert [s.reason for s in skips] == ["unknown_class", "nan_coordinate"]
+    assert [s.reason for s in skips] == ["ignored_region", "nan_coordinate"]
     assert "iscrowd" in skips[0].detail
     assert [o.box for o in records[0].objects] == [HBB(419.0, 645.0, 430.0, 689.0)]
     (tmp_path / "b.json").write_text('{"images": [')

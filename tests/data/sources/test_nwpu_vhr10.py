@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from earthgpt.data.sources import get_source
-from earthgpt.data.sources._detection import hash_split
+from earthgpt.data.sources._shared import hash_split
 from earthgpt.geometry import HBB
 from tests.data.fakes import nwpu_vhr10 as fake
 from tests.data.sources.detection_helpers import BAD_OBJECT_REASONS, split_output

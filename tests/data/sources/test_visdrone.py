@@ -21,8 +21,8 @@ def test_fake_visdrone_records_and_ignored_regions(tmp_path: Path) -> None:
         ("pedestrian", HBB(50, 30, 58, 46)),  # a trailing comma on the line
     ]
     assert [(s.reason, "ignored region" in s.detail or "others" in s.detail) for s in skips] == [
-        ("unknown_class", True),
-        ("unknown_class", True),
+        ("ignored_region", True),
+        ("ignored_region", True),
     ]
     assert records[0].image.path == "VisDrone2019-DET-train/images/0000002_00005_d_0000014.jpg"
     (val,), _ = split_output(get_source("visdrone")(root, "val"))

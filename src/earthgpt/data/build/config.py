@@ -109,7 +109,8 @@ class BuildConfig:
     """Use seeded paraphrases of the instruction strings instead of the paper's strings only."""
 
     instructions: InstructionOptions = field(default_factory=InstructionOptions)
-    """How records become conversations (decimals of box coordinates, referring sessions, HBB from OBB)."""
+    """How records become conversations (decimals of box coordinates, referring sessions, HBB from OBB, a cap on the
+    boxes of one answer)."""
 
     tiling: TilingOptions = field(default_factory=TilingOptions)
     """How large detection images are cut into tiles."""
@@ -168,7 +169,10 @@ class BuildConfig:
         values["sources"] = [_spec_from_dict(s, f"{source}: sources[{i}]") for i, s in enumerate(specs)]
         if "instructions" in values:
             inst = _check_keys(InstructionOptions, values["instructions"] or {}, f"{source}: instructions")
-            values["instructions"] = InstructionOptions(**inst)
+            try:
+                values["instructions"] = InstructionOptions(**inst)
+            except ValueError as e:
+                raise ConfigError(f"{source}: {e}") from None
         if "tiling" in values:
             values["tiling"] = TilingOptions(**_check_keys(TilingOptions, values["tiling"] or {}, f"{source}: tiling"))
         for key in ("data_root", "out_dir"):

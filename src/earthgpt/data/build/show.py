@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -12,9 +11,10 @@ from PIL import Image, ImageDraw, ImageFont
 from earthgpt.data.build.manifest import iter_conversations, read_manifest
 from earthgpt.data.imagery import load_image
 from earthgpt.data.records import ImageRef
-from earthgpt.geometry import HBB, Box, LabeledBox
+from earthgpt.geometry import LabeledBox
 from earthgpt.geometry.codec import parse_boxes
 from earthgpt.geometry.normalize import denormalize
+from earthgpt.visualize import draw_box
 
 VIEW = 512  # longer side of the drawn image, in screen pixels
 PANEL = 520  # width of the text panel
@@ -46,24 +46,6 @@ def conversation_boxes(conv: dict[str, Any], width: int, height: int) -> list[La
                 LabeledBox(b.label if role == "assistant" else "", denormalize(b.box, width, height)) for b in found
             ]
     return []
-
-
-def _colour(label: str) -> tuple[int, int, int]:
-    d = hashlib.md5(label.encode()).digest()
-    return (64 + d[0] % 192, 64 + d[1] % 192, 64 + d[2] % 192)
-
-
-def _draw_box(draw: ImageDraw.ImageDraw, box: Box, label: str, zoom: float, font: Font) -> None:
-    colour = _colour(label)
-    if isinstance(box, HBB):
-        pts = [(box.x1, box.y1), (box.x2, box.y1), (box.x2, box.y2), (box.x1, box.y2)]
-    else:
-        pts = box.corners()
-    xy = [(x * zoom, y * zoom) for x, y in pts]
-    draw.polygon(xy, outline=colour, width=2)
-    if label:
-        x, y = min(p[0] for p in xy), min(p[1] for p in xy)
-        draw.text((x + 2, max(0.0, y - 12)), label, fill=colour, font=font)
 
 
 def _dialogue(conv: dict[str, Any], font: Font) -> list[str]:
@@ -99,7 +81,7 @@ def show(out_dir: str | Path, which: str | int, png_path: str | Path, *, data_ro
         picture = Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR)
         draw = ImageDraw.Draw(picture)
         for b in conversation_boxes(conv, ref.width, ref.height):
-            _draw_box(draw, b.box, b.label, zoom, font)
+            draw_box(draw, b.box, b.label, zoom, font)
     lines = _dialogue(conv, font)
     line_height = 16
     height = max(picture.height, 16 + line_height * len(lines))

@@ -184,7 +184,8 @@ def clip_to_image(record: DetectionRecord, opts: TilingOptions) -> tuple[Detecti
 def cut_record(
     record: DetectionRecord, item: str, opts: TilingOptions
 ) -> tuple[list[DetectionRecord | Skip], Counter[str]]:
-    """One detection record per tile of its image (or a ``tile_without_objects`` skip), and tiling counts:
+    """One detection record per tile of its image (or a ``tile_without_objects`` skip), then one
+    ``object_larger_than_tile`` skip per object that is below ``min_visible`` in every tile, and tiling counts:
     tiles, tiles_without_objects, object_pieces_dropped (below ``min_visible``), objects_in_no_tile."""
     counts: Counter[str] = Counter(images_tiled=1)
     out: list[DetectionRecord | Skip] = []
@@ -203,8 +204,22 @@ def cut_record(
                 counts["tiles_without_objects"] += 1
                 detail = f"tile x={tile.x} y={tile.y} {tile.width}x{tile.height} scale {tile.scale:g}"
                 out.append(Skip(record.source, item, "tile_without_objects", detail))
-    counts["objects_in_no_tile"] += len(record.objects) - len(seen)
+    lost = [obj for k, obj in enumerate(record.objects) if k not in seen]
+    counts["objects_in_no_tile"] += len(lost)
+    out.extend(Skip(record.source, item, "object_larger_than_tile", _lost_detail(record.id, obj, opts)) for obj in lost)
     return out, counts
+
+
+def _lost_detail(record_id: str, obj: LabeledBox, opts: TilingOptions) -> str:
+    """Why an object is in no tile: its size against the tile's, and the visibility it needed."""
+    coords = obj.box.as_tuple()
+    xs, ys = coords[0::2], coords[1::2]
+    scales = "" if opts.scales == [1.0] else f" at scales {opts.scales}"
+    return (
+        f"{record_id}: {obj.label} of {max(xs) - min(xs):.0f}x{max(ys) - min(ys):.0f} source px is less than "
+        f"{opts.min_visible:g} visible in every tile (size {opts.size}, overlap {opts.overlap}{scales}); raise "
+        "tiling.size or lower tiling.min_visible to keep such objects"
+    )
 
 
 def _objects_in(

@@ -22,9 +22,6 @@ from earthgpt.data.sources import DataRootError, Skip, Source, get_source
 
 log = logging.getLogger(__name__)
 
-#: Detail prefix of the skip that stands for an exception raised by a source or by the conversion.
-UNCAUGHT = "uncaught "
-
 
 @dataclass(frozen=True)
 class Unit:
@@ -192,10 +189,10 @@ def _emit(result: UnitResult, record: Record, opts: InstructionOptions, unit: Un
         convs = to_conversations(record, opts)
         conv_lines = [dumps(conversation_line(c, record)) for c in convs]
         record_line = dumps(record_to_dict(record) | {"item": unit.item})
-    except Exception as e:  # bad values (NaN, zero size) must skip this record, not stop the build
-        detail = f"{UNCAUGHT}{type(e).__name__} converting record {record.id}: {e}"
+    except Exception as e:  # a bug met on odd values must skip this record, not stop the build
+        detail = f"{type(e).__name__} converting record {record.id}: {e}"
         log.warning("%s: %s", spec.name, detail)
-        result.skips.append(skip_dict(Skip(spec.name, unit.item, "malformed_annotation", detail), spec, unit.split))
+        result.skips.append(skip_dict(Skip(spec.name, unit.item, "source_error", detail), spec, unit.split))
         return
     result.records.append(record_line)
     result.conversations.extend(conv_lines)
@@ -227,16 +224,17 @@ def _pieces(
 
 def process_unit(config: BuildConfig, bank: SourceBank, unit: Unit) -> UnitResult:
     """Load one item, rebase and tile its records, convert them; never raises on bad data. An exception from the
-    source drops the item's records and becomes one ``malformed_annotation`` skip whose detail starts "uncaught";
-    an item that yields nothing at all becomes an ``empty_annotation`` skip."""
+    source drops the item's records and becomes one ``source_error`` skip naming the exception (as does one raised
+    while tiling or converting a record, for that record); an item that yields nothing at all becomes an
+    ``empty_annotation`` skip."""
     spec = config.sources[unit.spec]
     result = UnitResult()
     try:
         outputs = list(bank.get(unit.spec, unit.split).load(unit.item))
     except Exception as e:  # a source bug must not lose the rest of the build
-        detail = f"{UNCAUGHT}{type(e).__name__} in {spec.name}.load: {e}"
+        detail = f"{type(e).__name__} in {spec.name}.load: {e}"
         log.error("%s %s: %s", spec.name, unit.item, detail)
-        result.skips.append(skip_dict(Skip(spec.name, unit.item, "malformed_annotation", detail), spec, unit.split))
+        result.skips.append(skip_dict(Skip(spec.name, unit.item, "source_error", detail), spec, unit.split))
         _portable(result.skips, bank.data_root)
         return result
     if not outputs:
@@ -250,8 +248,9 @@ def process_unit(config: BuildConfig, bank: SourceBank, unit: Unit) -> UnitResul
         try:
             pieces = _pieces(_rebase(out, spec), config, spec, unit.item, result)
         except Exception as e:  # geometry on absurd values must skip this record, not stop the build
-            detail = f"{UNCAUGHT}{type(e).__name__} tiling record {out.id}: {e}"
-            pieces = [Skip(spec.name, unit.item, "malformed_annotation", detail)]
+            detail = f"{type(e).__name__} tiling record {out.id}: {e}"
+            log.warning("%s: %s", spec.name, detail)
+            pieces = [Skip(spec.name, unit.item, "source_error", detail)]
         for piece in pieces:
             if isinstance(piece, Skip):
                 result.skips.append(skip_dict(piece, spec, unit.split))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -19,7 +20,7 @@ from earthgpt.data.records import (
     SceneRecord,
     VQARecord,
 )
-from earthgpt.geometry import HBB, OBB, LabeledBox
+from earthgpt.geometry import HBB, OBB, Box, LabeledBox, clip_box
 from earthgpt.geometry.codec import format_box, format_boxes
 from earthgpt.geometry.normalize import normalize
 from earthgpt.geometry.order import obb_to_hbb, order_obb
@@ -37,6 +38,17 @@ class InstructionOptions:
     """For OBB records, also emit an HBB detection conversation from the enclosing boxes."""
     paraphrase_seed: int | None = None
     """None: the paper's strings only. An int: a seeded choice among paraphrases, per conversation."""
+    max_objects: int | None = None
+    """Cap on the boxes of one detection answer: the first ``max_objects`` in reading order are kept (a dense DOTA
+    tile holds ~300). None (the paper's recipe): every box."""
+
+    def __post_init__(self) -> None:
+        if self.max_objects is not None and (
+            isinstance(self.max_objects, bool) or not isinstance(self.max_objects, int) or self.max_objects < 1
+        ):
+            raise ValueError(f"instructions.max_objects must be an integer >= 1 or null, got {self.max_objects!r}")
+        if not isinstance(self.decimals, int) or isinstance(self.decimals, bool) or self.decimals < 0:
+            raise ValueError(f"instructions.decimals must be an integer >= 0, got {self.decimals!r}")
 
 
 def _rng(opts: InstructionOptions, key: str) -> random.Random | None:
@@ -67,11 +79,27 @@ def _unique(items: Sequence[str]) -> list[str]:
     return out
 
 
-def _normalised(obj: LabeledBox, image: ImageRef) -> LabeledBox:
-    box = normalize(obj.box, image.width, image.height)
-    if isinstance(box, OBB):
-        box = order_obb(box.points)
-    return LabeledBox(obj.label, box)
+def _in_image(box: Box, image: ImageRef) -> Box | None:
+    """The pixel box clipped to its image (``clip_box``), or None when no area of it is left inside. A box out by
+    float noise only (well below what the written decimals show) is kept as is: the box codec clamps it."""
+    tol = 0.5e-9 * max(image.width, image.height)
+    coords = box.as_tuple()
+    if not all(math.isfinite(v) for v in coords):
+        raise ValueError(f"{box} has a non-finite coordinate: a source must skip it (reason nan_coordinate)")
+    xs, ys = coords[0::2], coords[1::2]
+    if min(xs) >= -tol and min(ys) >= -tol and max(xs) <= image.width + tol and max(ys) <= image.height + tol:
+        return box if box.area > 0 else None
+    clipped = clip_box(box, image.width, image.height)
+    return clipped if clipped.area > 0 else None
+
+
+def _normalised_box(box: Box, image: ImageRef) -> Box | None:
+    """A pixel box clipped to its image and normalised (OBB corners in the paper's order); None if outside."""
+    clipped = _in_image(box, image)
+    if clipped is None:
+        return None
+    out = normalize(clipped, image.width, image.height)
+    return order_obb(out.points) if isinstance(out, OBB) else out
 
 
 def _reading_order(boxes: Sequence[LabeledBox]) -> list[LabeledBox]:
@@ -84,12 +112,27 @@ def _reading_order(boxes: Sequence[LabeledBox]) -> list[LabeledBox]:
     return sorted(boxes, key=key)
 
 
-def detection_answer(objects: Sequence[LabeledBox], image: ImageRef, decimals: int = 3) -> str:
-    """The assistant's answer for detection: normalised, paper-ordered, in reading order, in the box text form."""
-    return format_boxes(_reading_order([_normalised(o, image) for o in objects]), decimals=decimals)
+def detection_boxes(objects: Sequence[LabeledBox], image: ImageRef, max_objects: int | None = None) -> list[LabeledBox]:
+    """The boxes a detection answer writes: clipped to the image (an object with no area inside it is left out),
+    normalised, OBB corners in the paper's order, in reading order, the first ``max_objects`` of them (None: all)."""
+    boxes: list[LabeledBox] = []
+    for o in objects:
+        box = _normalised_box(o.box, image)
+        if box is not None:
+            boxes.append(LabeledBox(o.label, box))
+    return _reading_order(boxes)[:max_objects]
+
+
+def detection_answer(
+    objects: Sequence[LabeledBox], image: ImageRef, decimals: int = 3, max_objects: int | None = None
+) -> str:
+    """The assistant's answer for detection: the :func:`detection_boxes` in the box text form."""
+    return format_boxes(detection_boxes(objects, image, max_objects), decimals=decimals)
 
 
 def _detection(record: DetectionRecord, opts: InstructionOptions) -> list[Conversation]:
+    """The detection conversation (and the referring session) of each box kind; ``meta["objects"]`` holds the
+    number of boxes when ``max_objects`` left some out of an answer."""
     if not record.objects:
         return []
     kind: Literal["hbb", "obb"] = "obb" if isinstance(record.objects[0].box, OBB) else "hbb"
@@ -97,23 +140,26 @@ def _detection(record: DetectionRecord, opts: InstructionOptions) -> list[Conver
     if kind == "obb" and opts.hbb_from_obb:
         hbbs = [LabeledBox(o.label, obb_to_hbb(o.box)) for o in record.objects if isinstance(o.box, OBB)]
         variants.append(("hbb", hbbs))
+    cap = opts.max_objects
     out: list[Conversation] = []
     for k, objects in variants:
-        question = T.DETECT_OBB if k == "obb" else T.DETECT_HBB
-        answer = detection_answer(objects, record.image, opts.decimals)
-        q = T.pick(question, _rng(opts, f"{record.id}:{k}"))
-        out.append(_rounds(f"{record.id}:det_{k}", record, [(q, answer)], f"detection_{k}"))
+        boxes = detection_boxes(objects, record.image)  # every box, in reading order; capped per answer below
+        if not boxes:
+            continue
+        meta = {"objects": len(boxes)} if cap is not None and len(boxes) > cap else {}
+        q = T.pick(T.DETECT_OBB if k == "obb" else T.DETECT_HBB, _rng(opts, f"{record.id}:{k}"))
+        answer = format_boxes(boxes[:cap], decimals=opts.decimals)
+        out.append(_rounds(f"{record.id}:det_{k}", record, [(q, answer)], f"detection_{k}", meta))
         if opts.referring:
             template = T.DETECT_CATEGORY_OBB if k == "obb" else T.DETECT_CATEGORY_HBB
-            labels = sorted({o.label for o in objects})
             pairs = [
                 (
                     template.format(category=label),
-                    detection_answer([o for o in objects if o.label == label], record.image, opts.decimals),
+                    format_boxes([b for b in boxes if b.label == label][:cap], opts.decimals),
                 )
-                for label in labels
+                for label in sorted({b.label for b in boxes})
             ]
-            out.append(_rounds(f"{record.id}:ref_{k}", record, pairs, f"referring_{k}"))
+            out.append(_rounds(f"{record.id}:ref_{k}", record, pairs, f"referring_{k}", meta))
     return out
 
 
@@ -138,12 +184,20 @@ def to_conversations(record: Record, opts: InstructionOptions | None = None) -> 
         return [_rounds(f"{record.id}:vqa", record, pairs, "vqa", {"qtypes": qtypes})]
     if isinstance(record, DetectionRecord):
         return _detection(record, opts)
+    if isinstance(record, (GroundingRecord, RegionCaptionRecord)):
+        return _region(record, opts)
+    raise TypeError(f"no instruction conversion for {type(record).__name__}")
+
+
+def _region(record: GroundingRecord | RegionCaptionRecord, opts: InstructionOptions) -> list[Conversation]:
+    """Visual grounding (expression -> box) or region captioning (box -> caption); none for a box outside the
+    image."""
+    normalised = _normalised_box(record.box, record.image)
+    if normalised is None:
+        return []
+    box = format_box(normalised, opts.decimals)
     if isinstance(record, GroundingRecord):
-        box = format_box(normalize(record.box, record.image.width, record.image.height), opts.decimals)
         q = T.GROUND.format(expression=record.expression.strip())
         return [_rounds(f"{record.id}:vg", record, [(q, box)], "grounding")]
-    if isinstance(record, RegionCaptionRecord):
-        box = format_box(normalize(record.box, record.image.width, record.image.height), opts.decimals)
-        q = T.REGION_CAPTION.format(box=box)
-        return [_rounds(f"{record.id}:region", record, [(q, record.caption.strip())], "region_caption")]
-    raise TypeError(f"no instruction conversion for {type(record).__name__}")
+    q = T.REGION_CAPTION.format(box=box)
+    return [_rounds(f"{record.id}:region", record, [(q, record.caption.strip())], "region_caption")]

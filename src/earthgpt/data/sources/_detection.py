@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import math
 import xml.etree.ElementTree as ET
@@ -11,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, Literal, TypeVar
 
-from earthgpt.data.imagery import ImageReadError, RasterInfo, probe
 from earthgpt.data.records import DetectionRecord, ImageRef, Record
 from earthgpt.data.sources._formats import (
     AnnotationError,
@@ -26,8 +24,9 @@ from earthgpt.data.sources._formats import (
     text,
     voc_hbb,
 )
+from earthgpt.data.sources._shared import hash_split, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source
-from earthgpt.geometry import HBB, OBB, Box, LabeledBox
+from earthgpt.geometry import HBB, OBB, Box, LabeledBox, clip_box
 from earthgpt.geometry.formats import coco_to_hbb
 
 log = logging.getLogger(__name__)
@@ -50,16 +49,6 @@ def loose(name: str) -> str:
     return " ".join(name.lower().replace("_", " ").replace("-", " ").split())
 
 
-def hash_split(item: str, test_fraction: float = 0.2) -> str:
-    """Deterministic split for datasets without an official one: 'test' for ``test_fraction`` of ids, else 'train'.
-
-    The first 8 hex digits of the SHA-1 of the item id, read as a number in [0, 1), decide; the answer never depends
-    on which other items exist.
-    """
-    digest = hashlib.sha1(item.encode("utf-8")).hexdigest()[:8]
-    return "test" if int(digest, 16) / 16**8 < test_fraction else "train"
-
-
 def box_problem(box: Box, width: int, height: int) -> tuple[str, str] | None:
     """(skip reason, detail) for a box that cannot be kept, None for a good one."""
     coords = box.as_tuple()
@@ -73,11 +62,6 @@ def box_problem(box: Box, width: int, height: int) -> tuple[str, str] | None:
     return None
 
 
-def clip_hbb(box: HBB, width: int, height: int) -> HBB:
-    """The part of a horizontal box inside the image (oriented boxes are kept as they are)."""
-    return HBB(max(0.0, box.x1), max(0.0, box.y1), min(float(width), box.x2), min(float(height), box.y2))
-
-
 class DetectionSource(Source):
     """A detection dataset: subclasses read their own files into :class:`RawObject` lists and call ``detections``.
 
@@ -85,7 +69,8 @@ class DetectionSource(Source):
     DIOR-R corners lie outside the image at times). A box wholly outside, with no area or with a NaN is skipped.
 
     ``label_map`` maps every class name as written in the files to its category name; a name outside it is skipped
-    as ``unknown_class``. ``ignored`` maps names that mark ignore regions (not objects) to the detail of their skip.
+    as ``unknown_class``. ``ignored`` maps names that mark ignore regions (not objects) to the detail of their
+    ``ignored_region`` skip.
     """
 
     tasks: ClassVar[tuple[str, ...]] = ("detection",)
@@ -118,23 +103,8 @@ class DetectionSource(Source):
         return candidates[0]
 
     def image_ref(self, item: str, rel_path: str) -> ImageRef | Skip:
-        """The ImageRef of ``rel_path`` (relative to root), read from its header, or the Skip that says why not."""
-        path = self.root / rel_path
-        if not path.is_file():
-            return self.skip(item, "missing_image", f"{path} does not exist")
-        try:
-            info: RasterInfo = probe(path)
-        except ImageReadError as e:
-            return self.skip(item, "unreadable_image", str(e))
-        return ImageRef(
-            path=rel_path,
-            width=info.width,
-            height=info.height,
-            modality=self.modality,
-            sensor=self.sensor,
-            bands=info.bands,
-            dtype=info.dtype,
-        )
+        """The ImageRef of ``rel_path`` (relative to root, see ``probe_ref``), or the Skip that says why not."""
+        return probe_ref(self, rel_path, self.sensor, item=item)
 
     def read_objects(
         self, item: str, entries: Iterable[T], read: Callable[[T], RawObject]
@@ -203,7 +173,7 @@ class DetectionSource(Source):
         for obj in objects:
             label = obj.label.strip()
             if label in self.ignored:
-                yield self.skip(item, "unknown_class", f"{label!r}: {self.ignored[label]}")
+                yield self.skip(item, "ignored_region", f"{label!r}: {self.ignored[label]}")
                 continue
             category = self.category_of(label)
             if category is None:
@@ -213,7 +183,7 @@ class DetectionSource(Source):
             if problem is not None:
                 yield self.skip(item, problem[0], f"{label}: {problem[1]}")
                 continue
-            box = clip_hbb(obj.box, width, height) if isinstance(obj.box, HBB) else obj.box
+            box = clip_box(obj.box, width, height) if isinstance(obj.box, HBB) else obj.box
             yield LabeledBox(label=category, box=box)
 
     def detections(

@@ -2,30 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from earthgpt.data.imagery import ImageReadError, probe
 from earthgpt.data.records import ImageRef, Record, SceneRecord
+from earthgpt.data.sources._shared import IMAGE_SUFFIXES, check_fraction, hash_split, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source
 
 log = logging.getLogger(__name__)
-
-IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
-
-
-def hash_split(key: str, test_fraction: float) -> str:
-    """Deterministic split of one item: "test" if the SHA-1 of ``key`` falls in the first ``test_fraction``.
-
-    The same key always lands in the same split, on every machine and Python version (no ``hash()`` salt).
-    """
-    digest = hashlib.sha1(key.encode("utf-8")).digest()
-    u = int.from_bytes(digest[:8], "big") / 2.0**64  # uniform in [0, 1)
-    return "test" if u < test_fraction else "train"
 
 
 def camel_to_words(name: str) -> str:
@@ -34,52 +21,9 @@ def camel_to_words(name: str) -> str:
     return " ".join(spaced.replace("_", " ").replace("-", " ").split()).lower()
 
 
-def probe_ref(source: Source, rel: str, sensor: str = "", item: str | None = None) -> ImageRef | Skip:
-    """The ImageRef of ``source.root / rel`` from its header, or a Skip ("missing_image" / "unreadable_image").
-
-    ``item`` names the unit in the Skip (default: ``rel``).
-    """
-    path = source.root / rel
-    if not path.is_file():
-        return source.skip(item or rel, "missing_image", f"{path} does not exist")
-    try:
-        info = probe(path)
-    except (ImageReadError, OSError) as e:
-        return source.skip(item or rel, "unreadable_image", str(e))
-    return ImageRef(
-        path=rel,
-        width=info.width,
-        height=info.height,
-        modality=source.modality,
-        sensor=sensor,
-        bands=info.bands,
-        dtype=info.dtype,
-    )
-
-
-def index_images(root: Path, suffixes: tuple[str, ...] = IMAGE_SUFFIXES) -> dict[str, str]:
-    """File name -> posix path relative to ``root`` for every image below ``root``; the first in sorted order wins.
-
-    For releases whose annotations name images by file name only and whose archive layout varies.
-    """
-    index: dict[str, str] = {}
-    for p in sorted(root.rglob("*")):
-        if p.suffix.lower() in suffixes and p.is_file():
-            index.setdefault(p.name, p.relative_to(root).as_posix())
-    return index
-
-
 def folder_key(name: str) -> str:
     """A spelling-free key for matching folder names: 'footballField', 'Football_Field' -> 'footballfield'."""
     return re.sub(r"[^0-9a-z]", "", name.lower())
-
-
-def check_fraction(name: str, test_fraction: float) -> float:
-    """``test_fraction`` as a float in [0, 1]; a ValueError naming the option otherwise."""
-    f = float(test_fraction)
-    if not 0.0 <= f <= 1.0:
-        raise ValueError(f"{name}: option test_fraction={test_fraction!r} must lie in [0, 1]")
-    return f
 
 
 class FolderClassSource(Source):
@@ -150,7 +94,7 @@ class FolderClassSource(Source):
         return label if label is not None else self._by_key.get(folder_key(folder))
 
     def image_ref(self, rel: str) -> ImageRef | Skip:
-        """The ImageRef of ``rel`` (probed, not decoded), or the Skip that says why it has none."""
+        """The ImageRef of ``rel`` (see ``probe_ref``), or the Skip that says why it has none."""
         return probe_ref(self, rel, self.sensor)
 
     def load(self, item: str) -> Iterator[Record | Skip]:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from earthgpt.data.records import CaptionRecord, Record
-from earthgpt.data.sources._folder_classes import index_images, probe_ref
+from earthgpt.data.sources._shared import ImageFinder, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class KarpathyCaptionSource(Source):
         self.annotation = find_annotation(self, annotation, self.annotation_names)
         self._entries: dict[str, dict[str, Any]] | None = None
         self._bad: dict[str, str] = {}
-        self._index: dict[str, str] | None = None
+        self._finder = ImageFinder(self.root)
 
     def _read(self) -> dict[str, dict[str, Any]]:
         if self._entries is not None:
@@ -107,9 +107,7 @@ class KarpathyCaptionSource(Source):
             yield self.skip(item, "empty_annotation", f"{item} has no caption")
             return
         filename = str(entry["filename"])
-        if self._index is None:
-            self._index = index_images(self.root)
-        rel = self._index.get(filename)
+        rel = self._finder.find(filename)
         if rel is None:
             yield self.skip(item, "missing_image", f"{filename} ({self.annotation.name}) is not below {self.root}")
             return

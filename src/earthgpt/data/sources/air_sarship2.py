@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
-from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind, hash_split
+from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
 from earthgpt.data.sources._formats import enclosing_hbb, point_object
+from earthgpt.data.sources._shared import hash_split
 from earthgpt.data.sources.base import DataRootError, Skip, register
 
 XML_DIR = "AIR-SARShip-2.0-xml"

@@ -23,7 +23,10 @@ SKIP_REASONS: tuple[str, ...] = (
     "zero_area_box",  # a box with no area
     "nan_coordinate",  # a coordinate that is NaN or infinite
     "unknown_class",  # a class name outside the dataset's category list
+    "ignored_region",  # an annotation that marks a region to ignore, not an object (DontCare, iscrowd, ...)
     "tile_without_objects",  # a tile cut from a large image that keeps no object
+    "object_larger_than_tile",  # an object below the visibility threshold in every tile of its image
+    "source_error",  # an exception raised inside a source or a conversion (a bug to report, not bad data)
 )
 
 

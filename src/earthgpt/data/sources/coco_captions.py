@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from earthgpt.data.records import CaptionRecord, ImageRef, Record
-from earthgpt.data.sources._folder_classes import index_images, probe_ref
 from earthgpt.data.sources._karpathy import load_json
+from earthgpt.data.sources._shared import ImageFinder, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
 
 
@@ -45,7 +45,7 @@ class COCOCaptions(Source):
         self._images: dict[str, dict[str, Any]] | None = None
         self._captions: dict[str, list[str]] = {}
         self._bad: dict[str, str] = {}
-        self._index: dict[str, str] | None = None
+        self._finder = ImageFinder(self.root)
 
     def _find(self, annotation: str | None) -> Path:
         if annotation:
@@ -91,9 +91,7 @@ class COCOCaptions(Source):
         return sorted([*self._read(), *self._bad])
 
     def _ref(self, item: str, im: dict[str, Any]) -> ImageRef | Skip:
-        if self._index is None:
-            self._index = index_images(self.root)
-        rel = self._index.get(im["file_name"])
+        rel = self._finder.find(im["file_name"])
         if rel is not None:
             return probe_ref(self, rel, item=item)
         if self.require_images:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from earthgpt.data.records import QAPair, Record, VQARecord
-from earthgpt.data.sources._folder_classes import IMAGE_SUFFIXES, check_fraction, hash_split, probe_ref
+from earthgpt.data.sources._shared import IMAGE_SUFFIXES, check_fraction, hash_split, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
 
 TEXT_DIRS = ("text", "texts", "Text")

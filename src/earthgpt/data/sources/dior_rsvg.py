@@ -10,32 +10,12 @@ from pathlib import Path
 from typing import Literal
 
 from earthgpt.data.records import GroundingRecord, ImageRef, Record, RegionCaptionRecord
-from earthgpt.data.sources._folder_classes import index_images, probe_ref
+from earthgpt.data.sources._shared import ImageFinder, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
+from earthgpt.data.sources.dior import DIOR_LABELS
 from earthgpt.geometry import HBB
 
-CLASS_NAMES: dict[str, str] = {
-    "airplane": "airplane",
-    "airport": "airport",
-    "baseballfield": "baseball field",
-    "basketballcourt": "basketball court",
-    "bridge": "bridge",
-    "chimney": "chimney",
-    "dam": "dam",
-    "expressway-service-area": "expressway service area",
-    "expressway-toll-station": "expressway toll station",
-    "golffield": "golf field",
-    "groundtrackfield": "ground track field",
-    "harbor": "harbor",
-    "overpass": "overpass",
-    "ship": "ship",
-    "stadium": "stadium",
-    "storagetank": "storage tank",
-    "tenniscourt": "tennis court",
-    "trainstation": "train station",
-    "vehicle": "vehicle",
-    "windmill": "windmill",
-}
+CLASS_NAMES: dict[str, str] = {name.lower(): label for name, label in DIOR_LABELS.items()}  # xml name, any case
 SplitRelease = Literal["current", "early"]
 _SPLIT_DIRS = {"current": "DIOR_RSVG", "early": "RSVGD"}
 
@@ -94,7 +74,7 @@ class DIORRSVG(Source):
         self.wanted = self._read_split(split) if split != "all" else None
         self._split_map = self._all_splits() if split == "all" else {}
         self._offsets: dict[str, tuple[int, int]] | None = None
-        self._index: dict[str, str] | None = None
+        self._finder = ImageFinder(self.root)
 
     def _all_splits(self) -> dict[int, str]:
         """Expression index -> its official split, from whichever split files exist (for split "all")."""
@@ -139,10 +119,7 @@ class DIORRSVG(Source):
         filename = (root_el.findtext("filename") or f"{Path(item).stem}.jpg").strip()
         rel_dir = self.ann_dir.parent.relative_to(self.root)
         rel = (rel_dir / "JPEGImages" / filename).as_posix()
-        if not (self.root / rel).is_file():
-            if self._index is None:
-                self._index = index_images(self.root)
-            rel = self._index.get(filename, rel)
+        rel = self._finder.find(filename, rel) or rel  # not found: the skip names where it was expected
         return probe_ref(self, rel, "Google Earth", item=item)
 
     def load(self, item: str) -> Iterator[Record | Skip]:

@@ -9,7 +9,7 @@ from typing import ClassVar, Literal
 from earthgpt.data.records import Modality, Record
 from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
 from earthgpt.data.sources._formats import AnnotationError, DotaObject, dota_object, enclosing_hbb, read_dota
-from earthgpt.data.sources.base import DataRootError, Skip, register
+from earthgpt.data.sources.base import DataRootError, Skip, Source, register
 
 DotaVersion = Literal["1.0", "1.5", "2.0"]
 _V10 = (
@@ -58,21 +58,24 @@ class DotaFiles:
     def stems(self) -> list[str]:
         return sorted(p.stem for p in self.label_dir.glob("*.txt"))
 
-    def objects(self, item: str) -> tuple[list[DotaObject], list[str]]:
-        """The parsed object lines of ``item`` and the errors of lines that did not parse; AnnotationError if the
-        file is missing or unreadable."""
+    def objects(self, source: Source, item: str) -> tuple[list[DotaObject], list[Skip]] | Skip:
+        """The objects of ``item`` that parse and a ``malformed_annotation`` skip per line that does not, or the
+        one Skip of a missing or unreadable label file."""
         path = self.label_dir / f"{item}.txt"
         if not path.is_file():
-            raise FileNotFoundError(str(path))
-        _, lines = read_dota(path)
+            return source.skip(item, "missing_annotation", f"{path} does not exist")
+        try:
+            _, lines = read_dota(path)
+        except AnnotationError as e:
+            return source.skip(item, "malformed_annotation", str(e))
         parsed: list[DotaObject] = []
-        errors: list[str] = []
+        skips: list[Skip] = []
         for n, line in enumerate(lines):
             try:
                 parsed.append(dota_object(line))
             except AnnotationError as e:
-                errors.append(f"object {n}: {e}")
-        return parsed, errors
+                skips.append(source.skip(item, "malformed_annotation", f"object {n}: {e}"))
+        return parsed, skips
 
 
 @register
@@ -120,15 +123,11 @@ class Dota(DetectionSource):
         return self.files.stems()
 
     def load(self, item: str) -> Iterator[Record | Skip]:
-        try:
-            parsed, errors = self.files.objects(item)
-        except FileNotFoundError as e:
-            yield self.skip(item, "missing_annotation", f"{e} does not exist")
+        found = self.files.objects(self, item)
+        if isinstance(found, Skip):
+            yield found
             return
-        except AnnotationError as e:
-            yield self.skip(item, "malformed_annotation", str(e))
-            return
-        skips = [self.skip(item, "malformed_annotation", error) for error in errors]
+        parsed, skips = found
         objects = [RawObject(obj.label, obj.box if self.kind == "obb" else enclosing_hbb(obj.box)) for obj in parsed]
         image = self.image_ref(item, f"{self.files.image_dir}/{item}.png")
         yield from self.detections(item, image, objects, skips)

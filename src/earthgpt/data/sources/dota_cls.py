@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from pathlib import Path
@@ -9,23 +10,14 @@ from typing import ClassVar
 
 from earthgpt.data.records import ImageRef, Modality, Record, SceneRecord, Tile
 from earthgpt.data.sources._detection import DetectionSource, box_problem
-from earthgpt.data.sources._formats import AnnotationError, DotaObject, enclosing_hbb
+from earthgpt.data.sources._formats import DotaObject, enclosing_hbb
 from earthgpt.data.sources.base import Skip, register
 from earthgpt.data.sources.dota import DotaFiles, DotaVersion, dota_label_map
 
 
 def with_tile(image: ImageRef, tile: Tile) -> ImageRef:
     """``image`` seen through a window: width/height become the window's, the tile records offset and source size."""
-    return ImageRef(
-        path=image.path,
-        width=tile.width,
-        height=tile.height,
-        modality=image.modality,
-        sensor=image.sensor,
-        bands=image.bands,
-        dtype=image.dtype,
-        tile=tile,
-    )
+    return dataclasses.replace(image, width=tile.width, height=tile.height, tile=tile)
 
 
 @register
@@ -68,20 +60,16 @@ class DotaCls(DetectionSource):
         return self.files.stems()
 
     def load(self, item: str) -> Iterator[Record | Skip]:
-        try:
-            parsed, errors = self.files.objects(item)
-        except FileNotFoundError as e:
-            yield self.skip(item, "missing_annotation", f"{e} does not exist")
+        found = self.files.objects(self, item)
+        if isinstance(found, Skip):
+            yield found
             return
-        except AnnotationError as e:
-            yield self.skip(item, "malformed_annotation", str(e))
-            return
+        parsed, skips = found
         scene = self.image_ref(item, f"{self.files.image_dir}/{item}.png")
         if isinstance(scene, Skip):
             yield scene
             return
-        for error in errors:
-            yield self.skip(item, "malformed_annotation", error)
+        yield from skips
         for n, obj in enumerate(parsed):
             yield self._record(item, n, obj, scene)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Record, SceneRecord
-from earthgpt.data.sources._folder_classes import index_images, probe_ref
+from earthgpt.data.sources._shared import ImageFinder, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
 
 log = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ class DSCR(Source):
         self.split_file = found[0]
         self._rows: dict[str, str] | None = None
         self._bad: dict[str, str] = {}
-        self._index: dict[str, str] | None = None
+        self._finder = ImageFinder(self.root)
 
     def _read_rows(self) -> dict[str, str]:
         if self._rows is None:
@@ -79,11 +79,6 @@ class DSCR(Source):
                     rows.setdefault(row[0].strip(), row[1].strip())
             self._rows = rows
         return self._rows
-
-    def _image_index(self) -> dict[str, str]:
-        if self._index is None:
-            self._index = index_images(self.root)
-        return self._index
 
     def items(self) -> list[str]:
         rows = self._read_rows()
@@ -102,7 +97,7 @@ class DSCR(Source):
         if label is None:
             yield self.skip(item, "unknown_class", f"label {raw!r} is not a DSCR class")
             return
-        rel = self._image_index().get(item)
+        rel = self._finder.find(item)
         if rel is None:
             yield self.skip(item, "missing_image", f"{item} listed in {self.split_file.name} is not below {self.root}")
             return

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from earthgpt.data.records import QAPair, Record, VQARecord
-from earthgpt.data.sources._folder_classes import index_images, probe_ref
 from earthgpt.data.sources._karpathy import load_json
+from earthgpt.data.sources._shared import ImageFinder, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
 
 QUESTION_FILES = {
@@ -56,7 +56,7 @@ class FloodNetVQA(Source):
         self.question_file = found[0]
         self._groups: dict[str, list[tuple[str, Any]]] | None = None
         self._bad: dict[str, str] = {}
-        self._index: dict[str, str] | None = None
+        self._finder = ImageFinder(self.root)
 
     def _read(self) -> dict[str, list[tuple[str, Any]]]:
         if self._groups is not None:
@@ -80,14 +80,6 @@ class FloodNetVQA(Source):
     def items(self) -> list[str]:
         return sorted([*self._read(), *self._bad])
 
-    def _image_rel(self, image: str) -> str | None:
-        rel = f"Images/{IMAGE_DIRS[self.split]}/{image}"
-        if (self.root / rel).is_file():
-            return rel
-        if self._index is None:
-            self._index = index_images(self.root)
-        return self._index.get(image)
-
     def load(self, item: str) -> Iterator[Record | Skip]:
         groups = self._read()
         if item in self._bad:
@@ -103,7 +95,7 @@ class FloodNetVQA(Source):
             qa.append(QAPair(q["Question"].strip(), str(answer).strip(), qtype))
         if not qa:
             return
-        rel = self._image_rel(item)
+        rel = self._finder.find(item, f"Images/{IMAGE_DIRS[self.split]}/{item}")
         if rel is None:
             yield self.skip(item, "missing_image", f"{item} ({self.question_file.name}) is not below {self.root}")
             return

@@ -37,7 +37,7 @@ class HitUav(VocSource):
       clockwise on screen, as roLabelImg's own reader draws it), listed in the paper's corner order.
     * Classes: Person, Car, Bicycle, OtherVehicle -> "person", "car", "bicycle", "other vehicle". ``DontCare``
       marks regions the annotators could not classify; those objects are dropped, each reported as an
-      ``unknown_class`` skip whose detail says it is a DontCare region (37 in the 750-image release).
+      ``ignored_region`` skip whose detail says it is a DontCare region (37 in the 750-image release).
     * Splits: the official ``train`` and ``val`` lists (600 and 150 images in the shared release).
     * Images whose xml has no object (8 in the shared release) become ``empty_annotation`` skips.
 

@@ -31,7 +31,7 @@ class Hrsid(CocoSource):
 
       Options ``annotations`` and ``images`` point elsewhere, e.g. at the ``Annotations/offshore/*.json`` files
       of the modified-HRSID re-annotation with its tiles in ``images``.
-    * Annotations flagged ``iscrowd`` or ``ignore`` are dropped as ``unknown_class`` skips saying so.
+    * Annotations flagged ``iscrowd`` or ``ignore`` are dropped as ``ignored_region`` skips saying so.
     * Classes: ship. Splits: the official ``train`` (3,642 tiles) and ``test`` (1,962) files.
     * Relied on: real modified-HRSID json and tiles in the shared data (same COCO keys as HRSID) and the HRSID
       README for the original file names.

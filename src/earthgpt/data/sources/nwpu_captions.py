@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from earthgpt.data.records import CaptionRecord, Record
-from earthgpt.data.sources._folder_classes import index_images, probe_ref
 from earthgpt.data.sources._karpathy import find_annotation, load_json
+from earthgpt.data.sources._shared import ImageFinder, probe_ref
 from earthgpt.data.sources.base import Skip, Source, register
 
 CAPTION_FIELDS = ("raw", "raw_1", "raw_2", "raw_3", "raw_4")
@@ -43,7 +43,7 @@ class NWPUCaptions(Source):
         self.annotation = find_annotation(self, annotation, ("dataset_nwpu.json",))
         self._entries: dict[str, dict[str, Any]] | None = None
         self._bad: dict[str, str] = {}
-        self._index: dict[str, str] | None = None
+        self._finder = ImageFinder(self.root)
 
     def _read(self) -> dict[str, dict[str, Any]]:
         if self._entries is not None:
@@ -69,14 +69,6 @@ class NWPUCaptions(Source):
     def items(self) -> list[str]:
         return sorted([*self._read(), *self._bad])
 
-    def _image_path(self, category: str, filename: str) -> str | None:
-        rel = f"NWPU_images/{category}/{filename}"
-        if (self.root / rel).is_file():
-            return rel
-        if self._index is None:
-            self._index = index_images(self.root)
-        return self._index.get(filename)
-
     def load(self, item: str) -> Iterator[Record | Skip]:
         entries = self._read()
         if item in self._bad:
@@ -91,7 +83,7 @@ class NWPUCaptions(Source):
             return
         captions = tuple(str(row[k]).strip() for k in CAPTION_FIELDS if isinstance(row.get(k), str))
         category, filename = item.split("/", 1)
-        rel = self._image_path(category, filename)
+        rel = self._finder.find(filename, f"NWPU_images/{category}/{filename}")
         if rel is None:
             yield self.skip(item, "missing_image", f"{filename} ({self.annotation.name}) is not below {self.root}")
             return

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from earthgpt.data.records import QAPair, Record, VQARecord
-from earthgpt.data.sources._folder_classes import check_fraction, hash_split, index_images, probe_ref
+from earthgpt.data.sources._shared import ImageFinder, check_fraction, hash_split, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
 
 
@@ -55,7 +55,7 @@ class RSIVQA(Source):
             )
         self._groups: dict[str, list[QAPair]] | None = None
         self._bad: dict[str, str] = {}
-        self._indexes: dict[str, dict[str, str]] = {}
+        self._finders: dict[str, ImageFinder] = {}
 
     def _read(self) -> dict[str, list[QAPair]]:
         if self._groups is not None:
@@ -90,9 +90,7 @@ class RSIVQA(Source):
             yield self.skip(item, "missing_annotation", f"{item} has no question in {self.split}")
             return
         subset, image = item.split("/", 1)
-        if subset not in self._indexes:
-            self._indexes[subset] = index_images(self.root / subset)
-        rel = self._indexes[subset].get(image)
+        rel = self._finders.setdefault(subset, ImageFinder(self.root / subset)).find(image)
         if rel is None:
             yield self.skip(item, "missing_image", f"{image} is not below {self.root / subset}")
             return

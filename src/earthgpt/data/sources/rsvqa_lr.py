@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from earthgpt.data.records import QAPair, Record, VQARecord
-from earthgpt.data.sources._folder_classes import probe_ref
 from earthgpt.data.sources._karpathy import load_json
+from earthgpt.data.sources._shared import probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality
-from earthgpt.data.sources._detection import BoxKind, VocSource, hash_split, loose
+from earthgpt.data.sources._detection import BoxKind, VocSource, loose
+from earthgpt.data.sources._shared import hash_split
 from earthgpt.data.sources.base import register
 
 _NAME = re.compile(r"<name>\s*([^<]+?)\s*</name>")

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from earthgpt.data.records import Modality
-from earthgpt.data.sources._detection import BoxKind, CocoSource, RawObject, hash_split
+from earthgpt.data.sources._detection import BoxKind, CocoSource, RawObject
 from earthgpt.data.sources._formats import CocoImage, mask_hbb, mask_obb, rle_pixels
+from earthgpt.data.sources._shared import hash_split
 from earthgpt.data.sources.base import register
 
 ANNOTATION_FILE = "sen2ships/coco_annotations.json"

@@ -7,8 +7,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
-from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind, hash_split
+from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
 from earthgpt.data.sources._formats import AnnotationError, enclosing_hbb, parse_floats, polygon_obb
+from earthgpt.data.sources._shared import hash_split
 from earthgpt.data.sources.base import DataRootError, Skip, register
 
 UCAS_FOLDERS: dict[str, str] = {"CAR": "car", "PLANE": "airplane"}

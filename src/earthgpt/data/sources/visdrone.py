@@ -42,7 +42,7 @@ class VisDrone(DetectionSource):
       Each line: ``x,y,w,h,score,category,truncation,occlusion`` (top-left corner and size in pixels).
     * Categories: 1 pedestrian, 2 people, 3 bicycle, 4 car, 5 van, 6 truck, 7 tricycle, 8 awning-tricycle,
       9 bus, 10 motor. Category 0 ("ignored regions") and 11 ("others") are not objects of a class, and a
-      ``score`` of 0 marks a box the benchmark ignores: all three are dropped as ``unknown_class`` skips whose
+      ``score`` of 0 marks a box the benchmark ignores: all three are dropped as ``ignored_region`` skips whose
       detail says why.
     * Splits: ``train``, ``val`` and ``test`` (the test-dev folder).
     * Relied on: the VisDrone-DET toolkit's description of the annotation columns (no real file here); the fake

@@ -67,6 +67,7 @@ def test_overrides_and_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         ("sources: [{name: aid, root: a, split: [train]}]\n", "sources[0]: unknown field(s) ['split']"),
         ("sources: [{name: aid, root: a}]\ntiling: {overlap: 900}\n", "tiling.overlap"),
         ("sources: [{name: aid, root: a}]\ninstructions: {decimal: 2}\n", "instructions: unknown field(s)"),
+        ("sources: [{name: aid, root: a}]\ninstructions: {max_objects: 0}\n", "instructions.max_objects"),
         ("sources: [{name: h, root: a}, {name: h, root: b}]\n", "different `tag`s"),
         ("data_root: x\n", "missing field `sources`"),
     ],

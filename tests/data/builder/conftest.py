@@ -8,7 +8,7 @@ import pytest
 
 from earthgpt.data.build import build
 from earthgpt.data.build.runner import BuildResult
-from tests.data.build.helpers import make_mini_root, mini_config
+from tests.data.builder.helpers import make_mini_root, mini_config
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,7 @@ from earthgpt.data.conversation import Conversation
 from earthgpt.data.imagery import load_image, read_raster, to_rgb8
 from earthgpt.data.records import DetectionRecord
 from earthgpt.data.sources import SKIP_REASONS
-from tests.data.build.helpers import mini_config
+from tests.data.builder.helpers import mini_config
 
 
 class Interrupt(Exception):
@@ -56,6 +56,8 @@ def test_reference_build_is_consistent(reference: BuildResult, mini: tuple[Path,
     assert all((root / r["image"]["path"]).is_file() for r in records)  # paths are relative to the data root
     assert m["units"]["converted"] + m["units"]["skipped"] == m["units"]["total"] == reference.units
     assert set(m["skips_by_reason"]) <= set(SKIP_REASONS)
+    lost = m["skips_by_reason"].get("object_larger_than_tile", 0)
+    assert lost == m["tiling"].get("objects_in_no_tile", 0)  # one skip per object in no tile
     assert m["counts"]["conversations"]["by_source"] == {
         "dior_rsvg": 2, "dota": 10, "eurosat": 3, "hit_uav": 32, "ucm_captions": 3,
     }  # fmt: skip

@@ -16,7 +16,7 @@ from earthgpt.data.imagery import load_image
 from earthgpt.data.records import DetectionRecord
 from earthgpt.data.sources import all_sources
 from earthgpt.geometry import HBB
-from tests.data.build.helpers import copy_hit_uav
+from tests.data.builder.helpers import copy_hit_uav
 from tests.data.fakes import eurosat
 
 

@@ -24,11 +24,10 @@ from hypothesis import strategies as st
 
 import tests.data.fakes as fakes_pkg
 from earthgpt.data.build import BuildConfig, SourceSpec, build, read_manifest
-from earthgpt.data.build.units import UNCAUGHT
 from earthgpt.data.conversation import Conversation
 from earthgpt.data.records import record_from_dict
 from earthgpt.data.sources import SKIP_REASONS, get_source
-from tests.data.build.helpers import copy_dior_rsvg, copy_dota, copy_hit_uav
+from tests.data.builder.helpers import copy_dior_rsvg, copy_dota, copy_hit_uav
 
 FAKES = sorted(m.name for m in pkgutil.iter_modules(fakes_pkg.__path__))
 ANNOTATION_SUFFIXES = {".txt", ".xml", ".json", ".csv", ".tsv"}
@@ -108,7 +107,7 @@ def check_build(spec: SourceSpec, data_root: Path, out_dir: Path) -> None:
     for c in convs:
         Conversation.from_dict(c)
     assert {s["reason"] for s in m["skips"]} <= set(SKIP_REASONS)
-    raised = [s for s in m["skips"] if s["detail"].startswith(UNCAUGHT)]
+    raised = [s for s in m["skips"] if s["reason"] == "source_error"]
     assert not raised, f"{spec.name} raised instead of skipping: {raised[:3]}"
     converted = {r["item"] for r in records}
     skipped = {s["item"] for s in m["skips"]}
