@@ -15,7 +15,8 @@ from earthgpt.pipeline import TrainRun, train_from_build
 log = logging.getLogger(__name__)
 
 CONFIG = Path(__file__).resolve().parent / "configs" / "quickstart.yaml"
-DEMO_STEPS = 300
+DEMO_STEPS = 200
+DEMO_MAX_LENGTH = 640  # tokens per conversation: keeps the few very dense frames from padding every batch
 
 
 def run_demo(data_root: str | Path, out: str | Path, steps: int | None = None) -> Iterator[str]:
@@ -32,7 +33,9 @@ def run_demo(data_root: str | Path, out: str | Path, steps: int | None = None) -
     if (model_dir / "model.safetensors").is_file():
         yield f"model: reusing {model_dir}"
     else:
-        run = train_from_build(TrainRun(data=str(out / "data"), out=str(model_dir), steps=steps or DEMO_STEPS))
+        run = train_from_build(
+            TrainRun(data=str(out / "data"), out=str(model_dir), steps=steps or DEMO_STEPS, max_length=DEMO_MAX_LENGTH)
+        )
         yield f"model: trained {len(run.losses)} steps, loss {run.losses[0]:.3f} -> {run.losses[-1]:.3f}"
     scene = next(r for r in iter_records(out / "data", split="test") if isinstance(r, SceneRecord))
     frame = next(r for r in iter_records(out / "data", split="val") if isinstance(r, DetectionRecord))
