@@ -1,24 +1,23 @@
 """Speed of our detection AP: HBB vs pycocotools (same AP asserted), OBB vs a plain shapely loop.
 
 HBB: synthetic images with integer boxes, pycocotools COCOeval (bbox, iouThrs [0.4, 0.5], area 'all',
-no detection cap) against ``detection_ap(matching="coco", interpolation="coco-101")``, whose values
-must be equal. OBB: synthetic rotated boxes over ``--images`` images, ``detection_ap`` (VOC all-point)
-against a straightforward loop (shapely polygon per pair, devkit-style matching), values equal.
-Prints times and ratios; never asserts timings. Run: ``python bench/detection_ap.py [--images 1000]``.
+no detection cap; the tests' reference ``coco_reference_ap``) against ``detection_ap(matching="coco",
+interpolation="coco-101")``, whose values must be equal. OBB: synthetic rotated boxes over ``--images`` images,
+``detection_ap`` (VOC all-point) against a straightforward loop (shapely polygon per pair, devkit-style matching),
+values equal.
+Prints times and ratios; never asserts timings. Run from the repository root (it imports the tests' reference):
+``python -m bench.detection_ap [--images 1000]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import io
 import math
 import time
 
 import numpy as np
-from pycocotools.coco import COCO
-from pycocotools.cocoeval import COCOeval
 from shapely.geometry import Polygon
+from tests.evaluation.metrics.detection_reference import coco_reference_ap
 
 from earthgpt.evaluation.metrics.detection import detection_ap
 from earthgpt.geometry import HBB, OBB, LabeledBox
@@ -66,42 +65,9 @@ def _make(cx: int, cy: int, w: int, h: int, a: float, oriented: bool) -> HBB | O
 
 
 def cocoeval(preds: list, gts: list, thresholds: tuple[float, ...]) -> dict[float, float]:
-    cat = {lab: k + 1 for k, lab in enumerate(LABELS)}
-    anns, dets = [], []
-    for i, (p, g) in enumerate(zip(preds, gts, strict=True)):
-        for b in g:
-            x1, y1, x2, y2 = b.box.as_tuple()
-            anns.append(
-                {
-                    "id": len(anns) + 1,
-                    "image_id": i + 1,
-                    "category_id": cat[b.label],
-                    "bbox": [x1, y1, x2 - x1, y2 - y1],
-                    "area": (x2 - x1) * (y2 - y1),
-                    "iscrowd": 0,
-                }
-            )
-        for b in p:
-            x1, y1, x2, y2 = b.box.as_tuple()
-            dets.append(
-                {"image_id": i + 1, "category_id": cat[b.label], "bbox": [x1, y1, x2 - x1, y2 - y1], "score": b.score}
-            )
-    with contextlib.redirect_stdout(io.StringIO()):
-        gt = COCO()
-        gt.dataset = {
-            "images": [{"id": i + 1} for i in range(len(gts))],
-            "annotations": anns,
-            "categories": [{"id": v, "name": k} for k, v in cat.items()],
-        }
-        gt.createIndex()
-        ev = COCOeval(gt, gt.loadRes(dets), "bbox")
-        ev.params.iouThrs = np.array(thresholds)
-        ev.params.maxDets = [10**6]
-        ev.params.areaRng, ev.params.areaRngLbl = [[0.0, 1e10]], ["all"]
-        ev.evaluate()
-        ev.accumulate()
-    prec = ev.eval["precision"][:, :, :, 0, 0]  # [T, R, K]
-    return {t: float(np.mean([prec[k, :, c].mean() for c in range(len(LABELS))])) for k, t in enumerate(thresholds)}
+    """pycocotools mAP at each threshold: the mean over the classes that have ground truth."""
+    per_class = coco_reference_ap(preds, gts, LABELS, thresholds)
+    return {t: float(np.mean([ap for ap in aps.values() if ap is not None])) for t, aps in per_class.items()}
 
 
 def shapely_loop_map(preds: list, gts: list, t: float) -> float:

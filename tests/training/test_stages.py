@@ -106,18 +106,20 @@ def test_stage2_gradients_reach_only_adapters() -> None:
     assert with_grad and all(group_of(n) == "llm_adapters" for n in with_grad)
 
 
-def _perturb_adapters(model: EarthGPT) -> None:
+def _adapted() -> EarthGPT:
+    """A tiny model in stage 2 whose adapter biases are non-zero (so merging them has something to fold in)."""
+    model = _tiny()
+    apply_stage(model, 2)
     with torch.no_grad():
         for name, p in model.named_parameters():
             if name.endswith("adapter_bias"):
                 p.normal_(0.0, 0.05, generator=torch.Generator().manual_seed(len(name)))
+    return model
 
 
 @torch.no_grad()
 def test_merge_keeps_outputs(tmp_path: Path) -> None:
-    model = _tiny()
-    apply_stage(model, 2)
-    _perturb_adapters(model)
+    model = _adapted()
     px, ids = _inputs(image=False)
     before = model(px, ids).logits
     merged = merge_adapters(model)
@@ -131,9 +133,7 @@ def test_merge_keeps_outputs(tmp_path: Path) -> None:
 
 @torch.no_grad()
 def test_export_merged_and_adapter_checkpoints(tmp_path: Path) -> None:
-    model = _tiny()
-    apply_stage(model, 2)
-    _perturb_adapters(model)
+    model = _adapted()
     px, ids = _inputs(image=False)
     expected = model(px, ids).logits
     export_merged(model, tmp_path / "merged")

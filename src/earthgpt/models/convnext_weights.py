@@ -20,37 +20,41 @@ from transformers import ConvNextModel
 
 logger = logging.getLogger(__name__)
 
-# (timm pattern, HF template); applied to the key after the open_clip/timm prefix is removed
-_TIMM_TO_HF: tuple[tuple[str, str], ...] = (
-    (r"stem\.0\.(weight|bias)", r"embeddings.patch_embeddings.\1"),
-    (r"stem\.1\.(weight|bias)", r"embeddings.layernorm.\1"),
-    (r"stages\.(\d+)\.downsample\.([01])\.(weight|bias)", r"encoder.stages.\1.downsampling_layer.\2.\3"),
-    (r"stages\.(\d+)\.blocks\.(\d+)\.conv_dw\.(weight|bias)", r"encoder.stages.\1.layers.\2.dwconv.\3"),
-    (r"stages\.(\d+)\.blocks\.(\d+)\.norm\.(weight|bias)", r"encoder.stages.\1.layers.\2.layernorm.\3"),
-    (r"stages\.(\d+)\.blocks\.(\d+)\.mlp\.fc1\.(weight|bias)", r"encoder.stages.\1.layers.\2.pwconv1.\3"),
-    (r"stages\.(\d+)\.blocks\.(\d+)\.mlp\.fc2\.(weight|bias)", r"encoder.stages.\1.layers.\2.pwconv2.\3"),
-    (r"stages\.(\d+)\.blocks\.(\d+)\.gamma", r"encoder.stages.\1.layers.\2.layer_scale_parameter"),
-    (r"head\.norm\.(weight|bias)", r"layernorm.\1"),
+# (timm key, HF key) after the open_clip/timm prefix is removed; {s} is a stage, {b} a block, {d} a part of the
+# downsampling layer, {p} "weight" or "bias"
+_KEY_PAIRS: tuple[tuple[str, str], ...] = (
+    ("stem.0.{p}", "embeddings.patch_embeddings.{p}"),
+    ("stem.1.{p}", "embeddings.layernorm.{p}"),
+    ("stages.{s}.downsample.{d}.{p}", "encoder.stages.{s}.downsampling_layer.{d}.{p}"),
+    ("stages.{s}.blocks.{b}.conv_dw.{p}", "encoder.stages.{s}.layers.{b}.dwconv.{p}"),
+    ("stages.{s}.blocks.{b}.norm.{p}", "encoder.stages.{s}.layers.{b}.layernorm.{p}"),
+    ("stages.{s}.blocks.{b}.mlp.fc1.{p}", "encoder.stages.{s}.layers.{b}.pwconv1.{p}"),
+    ("stages.{s}.blocks.{b}.mlp.fc2.{p}", "encoder.stages.{s}.layers.{b}.pwconv2.{p}"),
+    ("stages.{s}.blocks.{b}.gamma", "encoder.stages.{s}.layers.{b}.layer_scale_parameter"),
+    ("head.norm.{p}", "layernorm.{p}"),
 )
-_HF_TO_TIMM: tuple[tuple[str, str], ...] = (
-    (r"embeddings\.patch_embeddings\.(weight|bias)", r"stem.0.\1"),
-    (r"embeddings\.layernorm\.(weight|bias)", r"stem.1.\1"),
-    (r"encoder\.stages\.(\d+)\.downsampling_layer\.([01])\.(weight|bias)", r"stages.\1.downsample.\2.\3"),
-    (r"encoder\.stages\.(\d+)\.layers\.(\d+)\.dwconv\.(weight|bias)", r"stages.\1.blocks.\2.conv_dw.\3"),
-    (r"encoder\.stages\.(\d+)\.layers\.(\d+)\.layernorm\.(weight|bias)", r"stages.\1.blocks.\2.norm.\3"),
-    (r"encoder\.stages\.(\d+)\.layers\.(\d+)\.pwconv1\.(weight|bias)", r"stages.\1.blocks.\2.mlp.fc1.\3"),
-    (r"encoder\.stages\.(\d+)\.layers\.(\d+)\.pwconv2\.(weight|bias)", r"stages.\1.blocks.\2.mlp.fc2.\3"),
-    (r"encoder\.stages\.(\d+)\.layers\.(\d+)\.layer_scale_parameter", r"stages.\1.blocks.\2.gamma"),
-    (r"layernorm\.(weight|bias)", r"head.norm.\1"),
-)
+_FIELDS: dict[str, str] = {"s": r"\d+", "b": r"\d+", "d": "[01]", "p": "weight|bias"}
 _TRUNK_PREFIXES: tuple[str, ...] = ("visual.trunk.", "trunk.", "")
 
+Renaming = tuple[tuple[re.Pattern[str], str], ...]
 
-def _rename(key: str, table: tuple[tuple[str, str], ...]) -> str | None:
+
+def _compile(template: str) -> re.Pattern[str]:
+    """The regex of a key template: its text literally, each ``{x}`` a named group of the ``_FIELDS[x]`` form."""
+    parts = re.split(r"\{(\w)\}", template)  # text, field, text, field, ..., text
+    regex = "".join(re.escape(part) if i % 2 == 0 else f"(?P<{part}>{_FIELDS[part]})" for i, part in enumerate(parts))
+    return re.compile(regex)
+
+
+_TIMM_TO_HF: Renaming = tuple((_compile(timm), hf) for timm, hf in _KEY_PAIRS)
+_HF_TO_TIMM: Renaming = tuple((_compile(hf), timm) for timm, hf in _KEY_PAIRS)
+
+
+def _rename(key: str, table: Renaming) -> str | None:
     for pattern, template in table:
-        m = re.fullmatch(pattern, key)
+        m = pattern.fullmatch(key)
         if m:
-            return m.expand(template)
+            return template.format(**m.groupdict())
     return None
 
 

@@ -178,10 +178,15 @@ def load_full_optimizer_state(
 ADAM_MOMENTS = ("exp_avg", "exp_avg_sq")
 
 
-def _zero_parts(accelerator: Accelerator, model: nn.Module, optimizer: torch.optim.Optimizer) -> tuple[Any, Any]:
-    """(ZeRO optimizer, its torch AdamW)."""
+def _zero_moments(
+    accelerator: Accelerator, model: nn.Module, optimizer: torch.optim.Optimizer, create: bool
+) -> tuple[torch.optim.Optimizer, dict[str, nn.Parameter]]:
+    """(the torch AdamW inside ZeRO, the model's parameters by name), every group's Adam state linked to its ZeRO
+    fragments first (see :func:`_link_zero_moments`)."""
     zero = _inner(optimizer)  # accelerate wrapper -> ZeRO optimizer
-    return zero, _inner(zero)
+    base = _inner(zero)
+    _link_zero_moments(zero, base, create)
+    return base, dict(accelerator.unwrap_model(model).named_parameters())
 
 
 def _link_zero_moments(zero: Any, base: torch.optim.Optimizer, create: bool) -> None:
@@ -210,9 +215,7 @@ def _deepspeed_optimizer_state(
     """Gather ZeRO-partitioned Adam moments into the named, torch-AdamW layout (collective on every rank)."""
     from deepspeed.utils import safe_get_full_optimizer_state
 
-    zero, base = _zero_parts(accelerator, model, optimizer)
-    _link_zero_moments(zero, base, create=False)
-    params = dict(accelerator.unwrap_model(model).named_parameters())
+    base, params = _zero_moments(accelerator, model, optimizer, create=False)
     step = next((s["step"] for s in base.state.values() if "step" in s), torch.tensor(0.0))  # shared by all groups
     state: dict[str, Any] = {}
     for name in (n for group in names for n in group):
@@ -235,9 +238,7 @@ def _load_deepspeed_optimizer_state(
     """Scatter named Adam moments and the step count back into the ZeRO partitions (every rank)."""
     from deepspeed.utils import safe_set_full_optimizer_state
 
-    zero, base = _zero_parts(accelerator, model, optimizer)
-    _link_zero_moments(zero, base, create=True)
-    params = dict(accelerator.unwrap_model(model).named_parameters())
+    base, params = _zero_moments(accelerator, model, optimizer, create=True)
     flat_names = [n for group in names for n in group]
     for name in flat_names:
         for key in ADAM_MOMENTS:

@@ -29,7 +29,7 @@ from earthgpt.data.records import record_from_dict
 from earthgpt.data.sources import SKIP_REASONS, get_source
 from tests.data.builder.helpers import copy_dior_rsvg, copy_dota, copy_hit_uav
 
-FAKES = sorted(m.name for m in pkgutil.iter_modules(fakes_pkg.__path__))
+FAKES = sorted(m.name for m in pkgutil.iter_modules(fakes_pkg.__path__) if not m.name.startswith("_"))
 ANNOTATION_SUFFIXES = {".txt", ".xml", ".json", ".csv", ".tsv"}
 BAD_NUMBERS = ["nan", "NaN", "inf", "-1", "-12345.5", "1e308", "99999999", "0", "", "x1"]
 NUMBER = re.compile(rb"-?\d+(?:\.\d+)?")

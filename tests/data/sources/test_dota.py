@@ -11,7 +11,7 @@ import pytest
 from earthgpt.data.sources import get_source
 from earthgpt.data.sources._formats import read_dota
 from earthgpt.geometry import HBB, OBB
-from tests.data.sources.detection_helpers import split_output
+from tests.data.sources.detection_helpers import BAD_OBJECT_REASONS, split_output
 
 
 def make_dota_root(data_root: Path, dest: Path, copy: bool = False) -> Path:
@@ -92,13 +92,7 @@ def test_bad_input(data_root: Path, tmp_path: Path) -> None:
     source = get_source("dota")(root, "train")
     assert [s.reason for s in source.load("P0706")] == ["missing_image"]
     records, skips = split_output(source.load("P1888"))
-    assert [s.reason for s in skips] == [
-        "malformed_annotation",
-        "nan_coordinate",
-        "zero_area_box",
-        "box_outside_image",
-        "unknown_class",
-    ]
+    assert [s.reason for s in skips] == ["malformed_annotation", *BAD_OBJECT_REASONS]
     assert len(records[0].objects) == 64
     (labels / "P9999.txt").write_bytes(b"\xff\xfe\x00broken")
     assert [s.reason for s in source.load("P9999")] == ["malformed_annotation"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from earthgpt.evaluation.metrics.detection import average_precision, detection_ap, detection_scores
+from earthgpt.evaluation.metrics.detection import DetectionScores, average_precision, detection_ap, detection_scores
 from earthgpt.geometry import HBB, LabeledBox, iou_matrix
 
 from .detection_reference import coco_reference_ap, voc_reference_ap
@@ -18,6 +19,15 @@ from .real_data import hit_uav_hbb, hit_uav_obb, rotated_box
 
 def _box(x: float, y: float, w: float, h: float, label: str = "car", score: float | None = None) -> LabeledBox:
     return LabeledBox(label, HBB(x, y, x + w, y + h), score)
+
+
+def _assert_same_aps(ours: DetectionScores, reference: Mapping[str, float | None], tol: float) -> None:
+    """Each class of ``reference``: undefined in both, or the same AP within ``tol``."""
+    for lab, want in reference.items():
+        got = ours.per_class[lab].ap
+        assert (got is None) == (want is None), lab
+        if want is not None:
+            assert got == pytest.approx(want, abs=tol), lab
 
 
 # ----------------------------------------------------------------------------------------- by hand
@@ -157,12 +167,7 @@ def test_voc_matches_devkit_reference(data: tuple[list, list, list]) -> None:
         return
     ours = detection_ap(preds, gts, difficult=hard, classes=LABELS)
     for t, res in ours.items():
-        for lab in LABELS:
-            ref = voc_reference_ap(preds, gts, hard, lab, t)
-            got = res.per_class[lab].ap
-            assert (got is None) == (ref is None)
-            if ref is not None:
-                assert got == pytest.approx(ref, abs=1e-12)
+        _assert_same_aps(res, {lab: voc_reference_ap(preds, gts, hard, lab, t) for lab in LABELS}, 1e-12)
 
 
 @FAST
@@ -174,11 +179,7 @@ def test_coco_matching_equals_pycocotools(data: tuple[list, list, list]) -> None
     ref = coco_reference_ap(preds, gts, LABELS, (0.4, 0.5))
     ours = detection_ap(preds, gts, classes=LABELS, matching="coco", interpolation="coco-101")
     for t in (0.4, 0.5):
-        for lab in LABELS:
-            got, want = ours[t].per_class[lab].ap, ref[t][lab]
-            assert (got is None) == (want is None)
-            if want is not None:
-                assert abs(got - want) <= 1e-9  # type: ignore[operator]
+        _assert_same_aps(ours[t], ref[t], 1e-9)
 
 
 @FAST
@@ -191,11 +192,7 @@ def test_voc_equals_pycocotools_when_objects_do_not_overlap(data: tuple[list, li
         return
     ref = coco_reference_ap(preds, gts, LABELS, (0.5,))[0.5]
     ours = detection_ap(preds, gts, iou_thresholds=(0.5,), classes=LABELS, interpolation="coco-101")[0.5]
-    for lab in LABELS:
-        got, want = ours.per_class[lab].ap, ref[lab]
-        assert (got is None) == (want is None)
-        if want is not None:
-            assert abs(got - want) <= 1e-9  # type: ignore[operator]
+    _assert_same_aps(ours, ref, 1e-9)
 
 
 # ------------------------------------------------------------------------------- real HIT-UAV
@@ -274,11 +271,7 @@ def test_hit_uav_hbb_with_difficult_matches_devkit_reference(data_root: Path) ->
     preds = _perturb(gts, seed=1, integer=False)
     ours = detection_ap(preds, gts, difficult=hard)
     for t, res in ours.items():
-        for lab, c in res.per_class.items():
-            ref = voc_reference_ap(preds, gts, hard, lab, t)
-            assert (c.ap is None) == (ref is None)
-            if ref is not None:
-                assert c.ap == pytest.approx(ref, abs=1e-12)
+        _assert_same_aps(res, {lab: voc_reference_ap(preds, gts, hard, lab, t) for lab in res.per_class}, 1e-12)
 
 
 def test_hit_uav_obb_matches_shapely_loop(data_root: Path) -> None:
@@ -287,9 +280,5 @@ def test_hit_uav_obb_matches_shapely_loop(data_root: Path) -> None:
     preds = _perturb(gts, seed=2, integer=False)
     ours = detection_ap(preds, gts)
     for t, res in ours.items():
-        for lab, c in res.per_class.items():
-            ref = voc_reference_ap(preds, gts, hard, lab, t)
-            assert (c.ap is None) == (ref is None)
-            if ref is not None:
-                assert c.ap == pytest.approx(ref, abs=1e-9)
+        _assert_same_aps(res, {lab: voc_reference_ap(preds, gts, hard, lab, t) for lab in res.per_class}, 1e-9)
     assert 0.05 < ours[0.5].map < 0.95  # the perturbation leaves a non-trivial task

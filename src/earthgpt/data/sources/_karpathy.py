@@ -1,4 +1,4 @@
-"""Shared reader for captioning datasets released as a Karpathy-style ``dataset_*.json`` split file."""
+"""Shared reader for captioning datasets released as one json file, e.g. a Karpathy-style ``dataset_*.json``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from earthgpt.data.records import CaptionRecord, Record
-from earthgpt.data.sources._shared import ImageFinder, probe_ref
+from earthgpt.data.sources._shared import ImageFinder, IndexedSource, found_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source
 
 log = logging.getLogger(__name__)
@@ -45,14 +45,9 @@ def entry_captions(entry: dict[str, Any]) -> tuple[str, ...]:
     return tuple(str(s["raw"]).strip() for s in sentences)
 
 
-class KarpathyCaptionSource(Source):
-    """Captions from a Karpathy-style split file.
-
-    The file is ``{"images": [{"filename", "split", "sentences": [{"raw", "tokens", ...}], "imgid", ...}]}``;
-    ``split`` is "train", "val" or "test". Images are found by file name anywhere below ``root``. Items are the
-    entries' file names; an entry without a usable ``filename`` or ``split`` is reported (once per split) as
-    ``entry:<index>``.
-    """
+class JsonCaptionSource(IndexedSource[dict[str, Any]]):
+    """Captions read from one json file of the whole release (``annotation_names`` in ``root``, or the option
+    ``annotation``) into entries by item; images are found by file name anywhere below ``root``."""
 
     tasks = ("caption",)
     splits = ("train", "val", "test")
@@ -62,13 +57,33 @@ class KarpathyCaptionSource(Source):
     def __init__(self, root: str | Path, split: str = "train", annotation: str | None = None) -> None:
         super().__init__(root, split)
         self.annotation = find_annotation(self, annotation, self.annotation_names)
-        self._entries: dict[str, dict[str, Any]] | None = None
-        self._bad: dict[str, str] = {}
         self._finder = ImageFinder(self.root)
 
-    def _read(self) -> dict[str, dict[str, Any]]:
-        if self._entries is not None:
-            return self._entries
+    def caption_record(
+        self, item: str, filename: str, captions: tuple[str, ...], expected: str | None = None
+    ) -> Iterator[Record | Skip]:
+        """The CaptionRecord of the image ``filename`` (``expected`` relative to ``root`` first) with the non-empty
+        ``captions``, or the Skip of a missing or unreadable image."""
+        rel = self._finder.find(filename, expected)
+        missing = f"{filename} ({self.annotation.name}) is not below {self.root}"
+        ref = found_ref(self, rel, item, missing, self.sensor)
+        if isinstance(ref, Skip):
+            yield ref
+            return
+        caps = tuple(c for c in captions if c)
+        yield CaptionRecord(id=Path(filename).stem, source=self.name, split=self.split, image=ref, captions=caps)
+
+
+class KarpathyCaptionSource(JsonCaptionSource):
+    """Captions from a Karpathy-style split file.
+
+    The file is ``{"images": [{"filename", "split", "sentences": [{"raw", "tokens", ...}], "imgid", ...}]}``;
+    ``split`` is "train", "val" or "test". Images are found by file name anywhere below ``root``. Items are the
+    entries' file names; an entry without a usable ``filename`` or ``split`` is reported (once per split) as
+    ``entry:<index>``.
+    """
+
+    def read_entries(self) -> dict[str, dict[str, Any]]:
         entries: dict[str, dict[str, Any]] = {}
         try:
             images = load_json(self.annotation)["images"]
@@ -83,18 +98,9 @@ class KarpathyCaptionSource(Source):
             elif split == self.split:
                 key = name if name not in entries else f"{name}#{i}"
                 entries[key] = entry
-        self._entries = entries
         return entries
 
-    def items(self) -> list[str]:
-        return sorted([*self._read(), *self._bad])
-
-    def load(self, item: str) -> Iterator[Record | Skip]:
-        entries = self._read()
-        if item in self._bad:
-            yield self.skip(item, "malformed_annotation", self._bad[item])
-            return
-        entry = entries.get(item)
+    def load_entry(self, item: str, entry: dict[str, Any] | None) -> Iterator[Record | Skip]:
         if entry is None:
             yield self.skip(item, "missing_annotation", f"{item} is not a {self.split} entry of {self.annotation}")
             return
@@ -106,14 +112,4 @@ class KarpathyCaptionSource(Source):
         if not any(captions):
             yield self.skip(item, "empty_annotation", f"{item} has no caption")
             return
-        filename = str(entry["filename"])
-        rel = self._finder.find(filename)
-        if rel is None:
-            yield self.skip(item, "missing_image", f"{filename} ({self.annotation.name}) is not below {self.root}")
-            return
-        ref = probe_ref(self, rel, self.sensor, item=item)
-        if isinstance(ref, Skip):
-            yield ref
-            return
-        caps = tuple(c for c in captions if c)
-        yield CaptionRecord(id=Path(filename).stem, source=self.name, split=self.split, image=ref, captions=caps)
+        yield from self.caption_record(item, str(entry["filename"]), captions)

@@ -5,13 +5,18 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
+from abc import abstractmethod
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Generic, TypeVar
 
 from earthgpt.data.imagery import ImageReadError, RasterInfo, probe
-from earthgpt.data.records import ImageRef
+from earthgpt.data.records import ImageRef, Record
 from earthgpt.data.sources.base import Skip, Source
 
 IMAGE_SUFFIXES: tuple[str, ...] = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+
+E = TypeVar("E")
 
 PROBE_CACHE_SIZE = 16384
 """Images whose header (or error) is remembered per process: two build entries over the same images (HIT-UAV as
@@ -85,6 +90,14 @@ def probe_ref(source: Source, rel: str, sensor: str = "", item: str | None = Non
     )
 
 
+def found_ref(source: Source, rel: str | None, item: str, missing: str, sensor: str = "") -> ImageRef | Skip:
+    """``probe_ref`` of ``rel``, the image that a look-up found for ``item``; if it found none (``rel`` is None), a
+    "missing_image" skip whose detail is ``missing``."""
+    if rel is None:
+        return source.skip(item, "missing_image", missing)
+    return probe_ref(source, rel, sensor, item=item)
+
+
 class ImageFinder:
     """The images below ``root`` found by file name, for releases whose annotations name images by file name only
     and whose archive layout varies. The folder is walked once, at the first look-up that needs it."""
@@ -110,3 +123,40 @@ class ImageFinder:
         if expected is not None and (self.root / expected).is_file():
             return expected
         return self._names().get(name)
+
+
+class IndexedSource(Source, Generic[E]):
+    """A source whose annotation file is read once, at the first need, into entries keyed by item.
+
+    ``read_entries`` returns the entries and files the parts it cannot read in ``self._bad`` (item -> detail): those
+    are items too, each loading as one ``malformed_annotation`` skip. Every other item goes to ``load_entry`` with
+    its entry (None for an item that has none).
+    """
+
+    def __init__(self, root: str | Path, split: str = "train") -> None:
+        super().__init__(root, split)
+        self._entries: dict[str, E] | None = None
+        self._bad: dict[str, str] = {}
+
+    @abstractmethod
+    def read_entries(self) -> dict[str, E]:
+        """The entries of this split by item; unreadable parts go to ``self._bad``. Called once."""
+
+    @abstractmethod
+    def load_entry(self, item: str, entry: E | None) -> Iterator[Record | Skip]:
+        """Records and skips of one item that is not in ``self._bad``; never raises on bad data."""
+
+    def entries(self) -> dict[str, E]:
+        if self._entries is None:
+            self._entries = self.read_entries()
+        return self._entries
+
+    def items(self) -> list[str]:
+        return sorted([*self.entries(), *self._bad])
+
+    def load(self, item: str) -> Iterator[Record | Skip]:
+        entry = self.entries().get(item)
+        if item in self._bad:
+            yield self.skip(item, "malformed_annotation", self._bad[item])
+            return
+        yield from self.load_entry(item, entry)

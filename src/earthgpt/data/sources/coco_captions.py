@@ -8,12 +8,12 @@ from typing import Any
 
 from earthgpt.data.records import CaptionRecord, ImageRef, Record
 from earthgpt.data.sources._karpathy import load_json
-from earthgpt.data.sources._shared import ImageFinder, probe_ref
-from earthgpt.data.sources.base import DataRootError, Skip, Source, register
+from earthgpt.data.sources._shared import ImageFinder, IndexedSource, probe_ref
+from earthgpt.data.sources.base import DataRootError, Skip, register
 
 
 @register
-class COCOCaptions(Source):
+class COCOCaptions(IndexedSource[dict[str, Any]]):
     """Image captions in the COCO caption format.
 
     * Modality: optical (whatever the converted dataset holds; e.g. RSICD, 224x224 px).
@@ -42,9 +42,7 @@ class COCOCaptions(Source):
         super().__init__(root, split)
         self.annotation = self._find(annotation)
         self.require_images = require_images
-        self._images: dict[str, dict[str, Any]] | None = None
         self._captions: dict[str, list[str]] = {}
-        self._bad: dict[str, str] = {}
         self._finder = ImageFinder(self.root)
 
     def _find(self, annotation: str | None) -> Path:
@@ -62,9 +60,7 @@ class COCOCaptions(Source):
             )
         return found[0]
 
-    def _read(self) -> dict[str, dict[str, Any]]:
-        if self._images is not None:
-            return self._images
+    def read_entries(self) -> dict[str, dict[str, Any]]:
         images: dict[str, dict[str, Any]] = {}
         try:
             data = load_json(self.annotation)
@@ -84,11 +80,7 @@ class COCOCaptions(Source):
                 self._bad[f"annotation:{i}"] = f"annotations[{i}] has no caption or an unknown image_id"
                 continue
             self._captions[key].append(ann["caption"].strip())
-        self._images = images
         return images
-
-    def items(self) -> list[str]:
-        return sorted([*self._read(), *self._bad])
 
     def _ref(self, item: str, im: dict[str, Any]) -> ImageRef | Skip:
         rel = self._finder.find(im["file_name"])
@@ -103,12 +95,7 @@ class COCOCaptions(Source):
         except (KeyError, TypeError, ValueError):
             return self.skip(item, "malformed_annotation", f"image {item} has no width/height in the json")
 
-    def load(self, item: str) -> Iterator[Record | Skip]:
-        images = self._read()
-        if item in self._bad:
-            yield self.skip(item, "malformed_annotation", self._bad[item])
-            return
-        im = images.get(item)
+    def load_entry(self, item: str, im: dict[str, Any] | None) -> Iterator[Record | Skip]:
         if im is None:
             yield self.skip(item, "missing_annotation", f"image id {item} is not in {self.annotation}")
             return

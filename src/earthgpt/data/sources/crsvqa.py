@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from earthgpt.data.records import QAPair, Record, VQARecord
-from earthgpt.data.sources._shared import IMAGE_SUFFIXES, check_fraction, hash_split, probe_ref
+from earthgpt.data.sources._shared import IMAGE_SUFFIXES, check_fraction, found_ref, hash_split
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
 
 TEXT_DIRS = ("text", "texts", "Text")
@@ -85,11 +85,7 @@ class CRSVQA(Source):
         if not pairs:
             yield self.skip(item, "empty_annotation", f"{path} holds no question-answer pair")
             return
-        rel = self._image_rel(item)
-        if rel is None:
-            yield self.skip(item, "missing_image", f"no {item}.png in {self.image_dir}")
-            return
-        ref = probe_ref(self, rel, item=item)
+        ref = found_ref(self, self._image_rel(item), item, f"no {item}.png in {self.image_dir}")
         if isinstance(ref, Skip):
             yield ref
             return

@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from collections.abc import Mapping
 from pathlib import Path
 from typing import ClassVar
 
-from earthgpt.data.records import Modality
-from earthgpt.data.sources._detection import BoxKind, VocSource
+from earthgpt.data.sources._detection import BoxKind
 from earthgpt.data.sources._formats import dior_obb
 from earthgpt.data.sources.base import register
-from earthgpt.data.sources.dior import DIOR_IMAGE_DIRS, DIOR_LABELS, DIOR_SPLIT_FILES
+from earthgpt.data.sources.dior import Dior
 from earthgpt.geometry import OBB
 
 
 @register
-class DiorR(VocSource):
+class DiorR(Dior):
     """DIOR-R (Cheng et al., IEEE TGRS 2022): the 23,463 DIOR images re-annotated with oriented boxes.
 
     * Modality: optical. Task: oriented object detection (``kind="obb"``, the only kind here).
@@ -30,7 +28,8 @@ class DiorR(VocSource):
 
     * The four corners are kept as written (left-top, right-top, right-bottom, left-bottom of the object's own
       frame); the <angle> is implied by them and not read.
-    * Classes and splits: as ``dior`` (20 classes; train 5,862 / val 5,863 / test 11,738).
+    * Classes, image folders and splits: those of ``dior``, whose reader this one extends (20 classes; train 5,862 /
+      val 5,863 / test 11,738).
     * Relied on: real DIOR-R xml files (mmrotate's test fixture 00001.xml and six files from zhuyuerong/rsclip in
       the shared data) and mmrotate's ``DIORDataset``, which reads the same eight corner tags.
 
@@ -39,15 +38,7 @@ class DiorR(VocSource):
     """
 
     name: ClassVar[str] = "dior_r"
-    modality: ClassVar[Modality] = "optical"
-    sensor: ClassVar[str] = "Google Earth"
-    splits: ClassVar[tuple[str, ...]] = ("train", "val", "test")
-    categories: tuple[str, ...] = tuple(DIOR_LABELS.values())
-    label_map: Mapping[str, str] = DIOR_LABELS
-    loose_labels: ClassVar[bool] = True
     annotation_dirs: ClassVar[dict[str, str]] = {"obb": "Annotations/Oriented Bounding Boxes"}
-    image_dirs: ClassVar[tuple[str, ...]] = DIOR_IMAGE_DIRS
-    split_files: ClassVar[dict[str, tuple[str, ...]]] = DIOR_SPLIT_FILES
 
     def __init__(self, root: str | Path, split: str = "train", kind: BoxKind = "obb") -> None:
         super().__init__(root, split, kind)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from earthgpt.data.records import Modality, Record
+from earthgpt.data.records import ImageRef, Modality, Record
 from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
 from earthgpt.data.sources._formats import AnnotationError, DotaObject, dota_object, enclosing_hbb, read_dota
-from earthgpt.data.sources.base import DataRootError, Skip, Source, register
+from earthgpt.data.sources.base import DataRootError, Skip, register
 
 DotaVersion = Literal["1.0", "1.5", "2.0"]
 _V10 = (
@@ -43,43 +44,67 @@ def dota_label_map(version: str) -> dict[str, str]:
     return {name: name.replace("-", " ") for name in DOTA_CLASSES[version]}
 
 
-class DotaFiles:
-    """The DOTA layout: ``<split>/labelTxt/<stem>.txt`` and ``<split>/images/<stem>.png`` under the root."""
+class DotaLayout(DetectionSource):
+    """The DOTA release as ``dota`` and ``dota_cls`` read it: ``<split>/labelTxt/<stem>.txt`` and
+    ``<split>/images/<stem>.png`` under the root, the official train and val folders, the class list of ``version``.
+    """
 
-    def __init__(self, root: Path, split: str, source: str) -> None:
-        self.label_dir = root / split / "labelTxt"
-        self.image_dir = f"{split}/images"
+    modality: ClassVar[Modality] = "optical"
+    sensor: ClassVar[str] = "Google Earth, GF-2, JL-1"
+    splits: ClassVar[tuple[str, ...]] = ("train", "val")
+
+    def __init__(self, root: str | Path, split: str = "train", version: DotaVersion = "1.0") -> None:
+        super().__init__(root, split)
+        self.label_map: Mapping[str, str] = dota_label_map(version)
+        self.categories = tuple(self.label_map.values())
+        self.label_dir = self.root / split / "labelTxt"
         if not self.label_dir.is_dir():
             raise DataRootError(
-                f"{source}: {self.label_dir} not found; pass the DOTA folder that holds {split}/labelTxt and "
+                f"{self.name}: {self.label_dir} not found; pass the DOTA folder that holds {split}/labelTxt and "
                 f"{split}/images"
             )
 
-    def stems(self) -> list[str]:
+    def items(self) -> list[str]:
         return sorted(p.stem for p in self.label_dir.glob("*.txt"))
 
-    def objects(self, source: Source, item: str) -> tuple[list[DotaObject], list[Skip]] | Skip:
+    def scene_ref(self, item: str) -> ImageRef | Skip:
+        """The ImageRef of the scene ``item`` (``<split>/images/<item>.png``), or the Skip that says why not."""
+        return self.image_ref(item, f"{self.split}/images/{item}.png")
+
+    @abstractmethod
+    def load_objects(self, item: str, parsed: list[DotaObject], skips: list[Skip]) -> Iterator[Record | Skip]:
+        """Records and skips of ``item`` from the objects of its label file that parse and the skips of those that
+        do not."""
+
+    def load(self, item: str) -> Iterator[Record | Skip]:
+        found = self.objects(item)
+        if isinstance(found, Skip):
+            yield found
+            return
+        yield from self.load_objects(item, *found)
+
+    def objects(self, item: str) -> tuple[list[DotaObject], list[Skip]] | Skip:
         """The objects of ``item`` that parse and a ``malformed_annotation`` skip per line that does not, or the
         one Skip of a missing or unreadable label file."""
         path = self.label_dir / f"{item}.txt"
         if not path.is_file():
-            return source.skip(item, "missing_annotation", f"{path} does not exist")
+            return self.skip(item, "missing_annotation", f"{path} does not exist")
         try:
             _, lines = read_dota(path)
         except AnnotationError as e:
-            return source.skip(item, "malformed_annotation", str(e))
+            return self.skip(item, "malformed_annotation", str(e))
         parsed: list[DotaObject] = []
         skips: list[Skip] = []
         for n, line in enumerate(lines):
             try:
                 parsed.append(dota_object(line))
             except AnnotationError as e:
-                skips.append(source.skip(item, "malformed_annotation", f"object {n}: {e}"))
+                skips.append(self.skip(item, "malformed_annotation", f"object {n}: {e}"))
         return parsed, skips
 
 
 @register
-class Dota(DetectionSource):
+class Dota(DotaLayout):
     """DOTA (Xia et al., CVPR 2018; Ding et al., TPAMI 2021): object detection in aerial images.
 
     Google Earth, GF-2, JL-1 and aerial images from 800 to 20,000 pixels a side; objects annotated as arbitrary
@@ -106,28 +131,13 @@ class Dota(DetectionSource):
     """
 
     name: ClassVar[str] = "dota"
-    modality: ClassVar[Modality] = "optical"
-    sensor: ClassVar[str] = "Google Earth, GF-2, JL-1"
-    splits: ClassVar[tuple[str, ...]] = ("train", "val")
 
     def __init__(
         self, root: str | Path, split: str = "train", kind: BoxKind = "obb", version: DotaVersion = "1.0"
     ) -> None:
-        super().__init__(root, split)
+        super().__init__(root, split, version)
         self.kind = check_kind(self.name, kind)
-        self.label_map: Mapping[str, str] = dota_label_map(version)
-        self.categories = tuple(self.label_map.values())
-        self.files = DotaFiles(self.root, split, self.name)
 
-    def items(self) -> list[str]:
-        return self.files.stems()
-
-    def load(self, item: str) -> Iterator[Record | Skip]:
-        found = self.files.objects(self, item)
-        if isinstance(found, Skip):
-            yield found
-            return
-        parsed, skips = found
+    def load_objects(self, item: str, parsed: list[DotaObject], skips: list[Skip]) -> Iterator[Record | Skip]:
         objects = [RawObject(obj.label, obj.box if self.kind == "obb" else enclosing_hbb(obj.box)) for obj in parsed]
-        image = self.image_ref(item, f"{self.files.image_dir}/{item}.png")
-        yield from self.detections(item, image, objects, skips)
+        yield from self.detections(item, self.scene_ref(item), objects, skips)

@@ -8,11 +8,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import ClassVar
 
-from earthgpt.data.records import ImageRef, Modality, Record, SceneRecord, Tile
-from earthgpt.data.sources._detection import DetectionSource, box_problem
+from earthgpt.data.records import ImageRef, Record, SceneRecord, Tile
+from earthgpt.data.sources._detection import box_problem
 from earthgpt.data.sources._formats import DotaObject, enclosing_hbb
 from earthgpt.data.sources.base import Skip, register
-from earthgpt.data.sources.dota import DotaFiles, DotaVersion, dota_label_map
+from earthgpt.data.sources.dota import DotaLayout, DotaVersion
 
 
 def with_tile(image: ImageRef, tile: Tile) -> ImageRef:
@@ -21,7 +21,7 @@ def with_tile(image: ImageRef, tile: Tile) -> ImageRef:
 
 
 @register
-class DotaCls(DetectionSource):
+class DotaCls(DotaLayout):
     """DOTA objects as a classification set (EarthGPT Table I lists DOTA under classification, 163,486 samples).
 
     Each object of a DOTA image becomes one :class:`SceneRecord` whose image is the window around the object in
@@ -40,32 +40,18 @@ class DotaCls(DetectionSource):
     """
 
     name: ClassVar[str] = "dota_cls"
-    modality: ClassVar[Modality] = "optical"
     tasks: ClassVar[tuple[str, ...]] = ("scene",)
-    sensor: ClassVar[str] = "Google Earth, GF-2, JL-1"
-    splits: ClassVar[tuple[str, ...]] = ("train", "val")
 
     def __init__(
         self, root: str | Path, split: str = "train", version: DotaVersion = "1.0", margin: float = 0.0
     ) -> None:
-        super().__init__(root, split)
+        super().__init__(root, split, version)
         if not (margin >= 0.0 and math.isfinite(margin)):
             raise ValueError(f"dota_cls: option margin must be a finite fraction >= 0, got {margin!r}")
         self.margin = margin
-        self.label_map = dota_label_map(version)
-        self.categories = tuple(self.label_map.values())
-        self.files = DotaFiles(self.root, split, self.name)
 
-    def items(self) -> list[str]:
-        return self.files.stems()
-
-    def load(self, item: str) -> Iterator[Record | Skip]:
-        found = self.files.objects(self, item)
-        if isinstance(found, Skip):
-            yield found
-            return
-        parsed, skips = found
-        scene = self.image_ref(item, f"{self.files.image_dir}/{item}.png")
+    def load_objects(self, item: str, parsed: list[DotaObject], skips: list[Skip]) -> Iterator[Record | Skip]:
+        scene = self.scene_ref(item)
         if isinstance(scene, Skip):
             yield scene
             return

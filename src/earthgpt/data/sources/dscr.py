@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Record, SceneRecord
-from earthgpt.data.sources._shared import ImageFinder, probe_ref
-from earthgpt.data.sources.base import DataRootError, Skip, Source, register
+from earthgpt.data.sources._shared import ImageFinder, IndexedSource, found_ref
+from earthgpt.data.sources.base import DataRootError, Skip, register
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ LABELS: dict[str, str] = {
 
 
 @register
-class DSCR(Source):
+class DSCR(IndexedSource[str]):
     """DSCR (Dataset for Ship Classification in Remote sensing images).
 
     * Modality: optical RGB ship chips cut from DOTA, HRSC2016, NWPU VHR-10 and Google Earth scenes.
@@ -62,34 +62,21 @@ class DSCR(Source):
                 "pass the DSCR folder that holds train.csv and test.csv"
             )
         self.split_file = found[0]
-        self._rows: dict[str, str] | None = None
-        self._bad: dict[str, str] = {}
         self._finder = ImageFinder(self.root)
 
-    def _read_rows(self) -> dict[str, str]:
-        if self._rows is None:
-            rows: dict[str, str] = {}
-            with open(self.split_file, encoding="utf-8-sig", newline="") as f:
-                for n, row in enumerate(csv.reader(f), start=1):
-                    if n == 1 and [c.strip().lower() for c in row] == ["class", "label"]:
-                        continue  # header
-                    if len(row) != 2 or not row[0].strip():
-                        self._bad[f"{self.split_file.name}:{n}"] = f"expected 'file,label', got {row!r}"
-                        continue
-                    rows.setdefault(row[0].strip(), row[1].strip())
-            self._rows = rows
-        return self._rows
+    def read_entries(self) -> dict[str, str]:
+        rows: dict[str, str] = {}
+        with open(self.split_file, encoding="utf-8-sig", newline="") as f:
+            for n, row in enumerate(csv.reader(f), start=1):
+                if n == 1 and [c.strip().lower() for c in row] == ["class", "label"]:
+                    continue  # header
+                if len(row) != 2 or not row[0].strip():
+                    self._bad[f"{self.split_file.name}:{n}"] = f"expected 'file,label', got {row!r}"
+                    continue
+                rows.setdefault(row[0].strip(), row[1].strip())
+        return rows
 
-    def items(self) -> list[str]:
-        rows = self._read_rows()
-        return sorted([*rows, *self._bad])
-
-    def load(self, item: str) -> Iterator[Record | Skip]:
-        rows = self._read_rows()
-        if item in self._bad:
-            yield self.skip(item, "malformed_annotation", self._bad[item])
-            return
-        raw = rows.get(item)
+    def load_entry(self, item: str, raw: str | None) -> Iterator[Record | Skip]:
         if raw is None:
             yield self.skip(item, "missing_annotation", f"{item} is not listed in {self.split_file}")
             return
@@ -97,11 +84,8 @@ class DSCR(Source):
         if label is None:
             yield self.skip(item, "unknown_class", f"label {raw!r} is not a DSCR class")
             return
-        rel = self._finder.find(item)
-        if rel is None:
-            yield self.skip(item, "missing_image", f"{item} listed in {self.split_file.name} is not below {self.root}")
-            return
-        ref = probe_ref(self, rel, item=item)
+        missing = f"{item} listed in {self.split_file.name} is not below {self.root}"
+        ref = found_ref(self, self._finder.find(item), item, missing)
         if isinstance(ref, Skip):
             yield ref
             return

@@ -8,8 +8,8 @@ from typing import Any
 
 from earthgpt.data.records import QAPair, Record, VQARecord
 from earthgpt.data.sources._karpathy import load_json
-from earthgpt.data.sources._shared import ImageFinder, probe_ref
-from earthgpt.data.sources.base import DataRootError, Skip, Source, register
+from earthgpt.data.sources._shared import ImageFinder, IndexedSource, found_ref
+from earthgpt.data.sources.base import DataRootError, Skip, register
 
 QUESTION_FILES = {
     "train": ("Training Question.json", "Training_Question.json"),
@@ -20,7 +20,7 @@ IMAGE_DIRS = {"train": "Train_Image", "val": "Valid_Image", "test": "Test_Image"
 
 
 @register
-class FloodNetVQA(Source):
+class FloodNetVQA(IndexedSource[list[tuple[str, Any]]]):
     """FloodNet (Track 2 of the EarthVision 2021 challenge), visual question answering.
 
     * Modality: optical RGB UAV imagery after Hurricane Harvey (2017), about 1.5 cm per pixel, 4000x3000 px JPEG.
@@ -54,13 +54,9 @@ class FloodNetVQA(Source):
                 "pass the FloodNet Track 2 folder that holds Questions/ and Images/"
             )
         self.question_file = found[0]
-        self._groups: dict[str, list[tuple[str, Any]]] | None = None
-        self._bad: dict[str, str] = {}
         self._finder = ImageFinder(self.root)
 
-    def _read(self) -> dict[str, list[tuple[str, Any]]]:
-        if self._groups is not None:
-            return self._groups
+    def read_entries(self) -> dict[str, list[tuple[str, Any]]]:
         groups: dict[str, list[tuple[str, Any]]] = {}
         try:
             data = load_json(self.question_file)
@@ -74,19 +70,11 @@ class FloodNetVQA(Source):
                 self._bad[f"question:{key}"] = f"question {key} lacks Image_ID or Question"
                 continue
             groups.setdefault(image, []).append((str(key), q))
-        self._groups = groups
         return groups
 
-    def items(self) -> list[str]:
-        return sorted([*self._read(), *self._bad])
-
-    def load(self, item: str) -> Iterator[Record | Skip]:
-        groups = self._read()
-        if item in self._bad:
-            yield self.skip(item, "malformed_annotation", self._bad[item])
-            return
+    def load_entry(self, item: str, questions: list[tuple[str, Any]] | None) -> Iterator[Record | Skip]:
         qa: list[QAPair] = []
-        for key, q in groups.get(item, []):
+        for key, q in questions or []:
             answer = q.get("Ground_Truth")
             if answer is None or isinstance(answer, (dict, list)):
                 yield self.skip(item, "missing_annotation", f"question {key} has no Ground_Truth")
@@ -96,10 +84,7 @@ class FloodNetVQA(Source):
         if not qa:
             return
         rel = self._finder.find(item, f"Images/{IMAGE_DIRS[self.split]}/{item}")
-        if rel is None:
-            yield self.skip(item, "missing_image", f"{item} ({self.question_file.name}) is not below {self.root}")
-            return
-        ref = probe_ref(self, rel, "UAV", item=item)
+        ref = found_ref(self, rel, item, f"{item} ({self.question_file.name}) is not below {self.root}", "UAV")
         if isinstance(ref, Skip):
             yield ref
             return

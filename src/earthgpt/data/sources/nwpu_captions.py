@@ -3,19 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
-from earthgpt.data.records import CaptionRecord, Record
-from earthgpt.data.sources._karpathy import find_annotation, load_json
-from earthgpt.data.sources._shared import ImageFinder, probe_ref
-from earthgpt.data.sources.base import Skip, Source, register
+from earthgpt.data.records import Record
+from earthgpt.data.sources._karpathy import JsonCaptionSource, load_json
+from earthgpt.data.sources.base import Skip, register
 
 CAPTION_FIELDS = ("raw", "raw_1", "raw_2", "raw_3", "raw_4")
 
 
 @register
-class NWPUCaptions(Source):
+class NWPUCaptions(JsonCaptionSource):
     """NWPU-Captions.
 
     * Modality: optical RGB from Google Earth (the NWPU-RESISC45 images), 256x256 px.
@@ -35,19 +33,10 @@ class NWPUCaptions(Source):
     """
 
     name = "nwpu_captions"
-    tasks = ("caption",)
-    splits = ("train", "val", "test")
+    annotation_names = ("dataset_nwpu.json",)
+    sensor = "Google Earth"
 
-    def __init__(self, root: str | Path, split: str = "train", annotation: str | None = None) -> None:
-        super().__init__(root, split)
-        self.annotation = find_annotation(self, annotation, ("dataset_nwpu.json",))
-        self._entries: dict[str, dict[str, Any]] | None = None
-        self._bad: dict[str, str] = {}
-        self._finder = ImageFinder(self.root)
-
-    def _read(self) -> dict[str, dict[str, Any]]:
-        if self._entries is not None:
-            return self._entries
+    def read_entries(self) -> dict[str, dict[str, Any]]:
         entries: dict[str, dict[str, Any]] = {}
         try:
             data = load_json(self.annotation)
@@ -63,33 +52,15 @@ class NWPUCaptions(Source):
                     self._bad[f"{category}:{i}"] = f"entry {i} of {category!r} lacks a filename or a valid split"
                 elif split == self.split:
                     entries[f"{category}/{name}"] = row
-        self._entries = entries
         return entries
 
-    def items(self) -> list[str]:
-        return sorted([*self._read(), *self._bad])
-
-    def load(self, item: str) -> Iterator[Record | Skip]:
-        entries = self._read()
-        if item in self._bad:
-            yield self.skip(item, "malformed_annotation", self._bad[item])
-            return
-        row = entries.get(item)
-        if row is None:
+    def load_entry(self, item: str, entry: dict[str, Any] | None) -> Iterator[Record | Skip]:
+        if entry is None:
             yield self.skip(item, "missing_annotation", f"{item} is not a {self.split} entry of {self.annotation}")
             return
-        if not isinstance(row.get("raw"), str):
+        if not isinstance(entry.get("raw"), str):
             yield self.skip(item, "malformed_annotation", f"{self.annotation.name}: {item} has no 'raw' sentence")
             return
-        captions = tuple(str(row[k]).strip() for k in CAPTION_FIELDS if isinstance(row.get(k), str))
+        captions = tuple(str(entry[k]).strip() for k in CAPTION_FIELDS if isinstance(entry.get(k), str))
         category, filename = item.split("/", 1)
-        rel = self._finder.find(filename, f"NWPU_images/{category}/{filename}")
-        if rel is None:
-            yield self.skip(item, "missing_image", f"{filename} ({self.annotation.name}) is not below {self.root}")
-            return
-        ref = probe_ref(self, rel, "Google Earth", item=item)
-        if isinstance(ref, Skip):
-            yield ref
-            return
-        caps = tuple(c for c in captions if c)
-        yield CaptionRecord(id=Path(filename).stem, source=self.name, split=self.split, image=ref, captions=caps)
+        yield from self.caption_record(item, filename, captions, f"NWPU_images/{category}/{filename}")

@@ -6,8 +6,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from earthgpt.data.records import QAPair, Record, VQARecord
-from earthgpt.data.sources._shared import ImageFinder, check_fraction, hash_split, probe_ref
-from earthgpt.data.sources.base import DataRootError, Skip, Source, register
+from earthgpt.data.sources._shared import ImageFinder, IndexedSource, check_fraction, found_ref, hash_split
+from earthgpt.data.sources.base import DataRootError, Skip, register
 
 
 def parse_line(line: str) -> tuple[str, str, str] | None:
@@ -20,7 +20,7 @@ def parse_line(line: str) -> tuple[str, str, str] | None:
 
 
 @register
-class RSIVQA(Source):
+class RSIVQA(IndexedSource[list[QAPair]]):
     """RSIVQA (Remote Sensing Image Visual Question Answering).
 
     * Modality: optical RGB, images of five existing datasets: UCM (UC Merced captions' numbered TIFFs), Sydney,
@@ -53,13 +53,9 @@ class RSIVQA(Source):
                 f"rsivqa: no <Subset>/*vqa*.txt file in {self.root}; pass the RSIVQA folder holding UCM/, "
                 "Sydney/, AID/, HRRSD/, DOTA/"
             )
-        self._groups: dict[str, list[QAPair]] | None = None
-        self._bad: dict[str, str] = {}
         self._finders: dict[str, ImageFinder] = {}
 
-    def _read(self) -> dict[str, list[QAPair]]:
-        if self._groups is not None:
-            return self._groups
+    def read_entries(self) -> dict[str, list[QAPair]]:
         groups: dict[str, list[QAPair]] = {}
         for path in self.qa_files:
             subset = path.parent.name
@@ -74,27 +70,16 @@ class RSIVQA(Source):
                     key = f"{subset}/{parsed[0]}"
                     if self.split == "all" or hash_split(key, self.test_fraction) == self.split:
                         groups.setdefault(key, []).append(QAPair(parsed[1], parsed[2]))
-        self._groups = groups
         return groups
 
-    def items(self) -> list[str]:
-        return sorted([*self._read(), *self._bad])
-
-    def load(self, item: str) -> Iterator[Record | Skip]:
-        groups = self._read()
-        if item in self._bad:
-            yield self.skip(item, "malformed_annotation", self._bad[item])
-            return
-        qa = groups.get(item)
+    def load_entry(self, item: str, qa: list[QAPair] | None) -> Iterator[Record | Skip]:
         if not qa:
             yield self.skip(item, "missing_annotation", f"{item} has no question in {self.split}")
             return
         subset, image = item.split("/", 1)
         rel = self._finders.setdefault(subset, ImageFinder(self.root / subset)).find(image)
-        if rel is None:
-            yield self.skip(item, "missing_image", f"{image} is not below {self.root / subset}")
-            return
-        ref = probe_ref(self, f"{subset}/{rel}", item=item)
+        rel = None if rel is None else f"{subset}/{rel}"
+        ref = found_ref(self, rel, item, f"{image} is not below {self.root / subset}")
         if isinstance(ref, Skip):
             yield ref
             return

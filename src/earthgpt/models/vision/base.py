@@ -49,6 +49,39 @@ class VisionEncoder(nn.Module, ABC):
             )
 
 
+class BackboneEncoder(VisionEncoder):
+    """A pretrained Hugging Face backbone (``model``) read out from its hidden states onto a square token grid.
+
+    Pixels are normalised with the backbone's own statistics and cast to its weight dtype; autograd tracks the
+    backbone only when one of its parameters is trainable (a frozen branch costs no activation memory).
+    """
+
+    def __init__(
+        self, model: nn.Module, image_size: int, grid: int, mean: Sequence[float], std: Sequence[float]
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.normalizer = PixelNormalizer(mean, std)
+        self._image_size = image_size
+        self._grid = grid
+
+    @property
+    def num_tokens(self) -> int:
+        return self._grid**2
+
+    @property
+    def image_size(self) -> int:
+        return self._image_size
+
+    def hidden_states(self, pixel_values: torch.Tensor, dtype: torch.dtype) -> tuple[torch.Tensor, ...]:
+        """The backbone's ``hidden_states`` for ``pixel_values`` [B, 3, S, S] normalised and cast to ``dtype``."""
+        self.check_input(pixel_values)
+        x = self.normalizer(pixel_values).to(dtype)  # [B, 3, S, S]
+        with torch.set_grad_enabled(needs_grad(self.model)):
+            out = self.model(pixel_values=x, output_hidden_states=True)
+        return tuple(out.hidden_states)
+
+
 class PixelNormalizer(nn.Module):
     """(x - mean) / std per channel, with the statistics kept as non-persistent buffers."""
 

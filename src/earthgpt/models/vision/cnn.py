@@ -9,7 +9,7 @@ import torch.nn.functional as F
 from torch import nn
 from transformers import ConvNextModel
 
-from earthgpt.models.vision.base import PixelNormalizer, VisionEncoder, needs_grad
+from earthgpt.models.vision.base import BackboneEncoder
 
 
 def align_to_grid(feature: torch.Tensor, grid: int) -> torch.Tensor:
@@ -27,7 +27,7 @@ def align_to_grid(feature: torch.Tensor, grid: int) -> torch.Tensor:
     return F.interpolate(feature, size=(grid, grid), mode="bilinear", align_corners=False)
 
 
-class MultiScaleCNN(VisionEncoder):
+class MultiScaleCNN(BackboneEncoder):
     """A ConvNeXt whose stage outputs at several strides are brought to one width and one grid, then concatenated.
 
     Stage k (0-based) of ConvNeXt has stride 4 * 2^k: [B, C_k, S/(4*2^k), S/(4*2^k)]. Each selected map is aligned
@@ -39,6 +39,8 @@ class MultiScaleCNN(VisionEncoder):
     Output: [B, grid^2, scale_channels * len(feature_strides)].
     """
 
+    model: ConvNextModel
+
     def __init__(
         self,
         model: ConvNextModel,
@@ -49,42 +51,27 @@ class MultiScaleCNN(VisionEncoder):
         mean: Sequence[float],
         std: Sequence[float],
     ) -> None:
-        super().__init__()
         sizes = [int(c) for c in model.config.hidden_sizes or ()]
         strides = [4 * 2**k for k in range(len(sizes))]
         for s in feature_strides:
             if s not in strides:
                 raise ValueError(f"feature_strides={tuple(feature_strides)}: this ConvNeXt has strides {strides}")
-        self.model = model
-        self.normalizer = PixelNormalizer(mean, std)
+        super().__init__(model, image_size, grid, mean, std)
         self.stage_indices = tuple(strides.index(s) for s in feature_strides)
         self.scale_proj = nn.ModuleList(nn.Conv2d(sizes[k], scale_channels, kernel_size=1) for k in self.stage_indices)
         self.scale_channels = scale_channels
-        self._image_size = image_size
-        self._grid = grid
 
     @property
     def embed_dim(self) -> int:
         return self.scale_channels * len(self.stage_indices)
 
-    @property
-    def num_tokens(self) -> int:
-        return self._grid**2
-
-    @property
-    def image_size(self) -> int:
-        return self._image_size
-
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        self.check_input(pixel_values)
-        x = self.normalizer(pixel_values).to(self.model.embeddings.patch_embeddings.weight.dtype)  # [B, 3, S, S]
-        with torch.set_grad_enabled(needs_grad(self.model)):
-            out = self.model(pixel_values=x, output_hidden_states=True)
+        dtype = self.model.embeddings.patch_embeddings.weight.dtype
         # hidden_states[0] is the stem output, hidden_states[k + 1] the output of stage k: [B, C_k, h_k, h_k]
-        stages = out.hidden_states[1:]
+        stages = self.hidden_states(pixel_values, dtype)[1:]
         tokens = []
         for proj, k in zip(self.scale_proj, self.stage_indices, strict=True):
-            fmap = align_to_grid(stages[k], self._grid).to(x.dtype)  # [B, C_k, G, G]
+            fmap = align_to_grid(stages[k], self._grid).to(dtype)  # [B, C_k, G, G]
             fmap = proj(fmap)  # [B, D, G, G]
             tokens.append(fmap.flatten(2).transpose(1, 2))  # [B, G*G, D]
         return torch.cat(tokens, dim=-1)  # [B, N, D * m]

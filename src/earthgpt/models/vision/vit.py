@@ -7,16 +7,18 @@ from collections.abc import Sequence
 import torch
 from transformers import Dinov2Config, Dinov2Model
 
-from earthgpt.models.vision.base import PixelNormalizer, VisionEncoder, needs_grad
+from earthgpt.models.vision.base import BackboneEncoder
 
 
-class MultiLayerViT(VisionEncoder):
+class MultiLayerViT(BackboneEncoder):
     """A DINOv2 ViT whose patch tokens from several blocks are concatenated channel-wise.
 
     V_a^1 = ViTBlock_1(I), V_a^i = ViTBlock_i(V_a^{i-1}), V_a = Concat[V_a^i for i in feature_layers]. The hidden
     states are taken as each block outputs them (before DINOv2's final LayerNorm), the CLS token is dropped, so the
     tokens are the patch grid in raster order: [B, (S/P)^2, hidden * len(feature_layers)].
     """
+
+    model: Dinov2Model
 
     def __init__(
         self,
@@ -26,7 +28,6 @@ class MultiLayerViT(VisionEncoder):
         mean: Sequence[float],
         std: Sequence[float],
     ) -> None:
-        super().__init__()
         cfg: Dinov2Config = model.config
         n = cfg.num_hidden_layers
         patch = int(cfg.patch_size)  # type: ignore[arg-type]
@@ -34,29 +35,14 @@ class MultiLayerViT(VisionEncoder):
             raise ValueError(f"feature_layers={tuple(feature_layers)}: block indices must lie in 1..{n}")
         if image_size % patch:
             raise ValueError(f"image_size={image_size} is not a multiple of the ViT patch size {patch}")
-        self.model = model
-        self.normalizer = PixelNormalizer(mean, std)
+        super().__init__(model, image_size, image_size // patch, mean, std)
         self.feature_layers = tuple(int(i) for i in feature_layers)
-        self._image_size = image_size
-        self._grid = image_size // patch
 
     @property
     def embed_dim(self) -> int:
         return int(self.model.config.hidden_size) * len(self.feature_layers)
 
-    @property
-    def num_tokens(self) -> int:
-        return self._grid**2
-
-    @property
-    def image_size(self) -> int:
-        return self._image_size
-
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
-        self.check_input(pixel_values)
-        x = self.normalizer(pixel_values).to(self.model.embeddings.cls_token.dtype)  # [B, 3, S, S]
-        with torch.set_grad_enabled(needs_grad(self.model)):
-            out = self.model(pixel_values=x, output_hidden_states=True)
         # hidden_states[0] is the embedding output, hidden_states[i] the output of block i: [B, 1 + N, C] each
-        hidden = out.hidden_states
+        hidden = self.hidden_states(pixel_values, self.model.embeddings.cls_token.dtype)
         return torch.cat([hidden[i][:, 1:, :] for i in self.feature_layers], dim=-1)  # [B, N, C * n]
