@@ -30,7 +30,10 @@ def cmd_data_build(args: argparse.Namespace) -> int:
 
     config = load_config(args.config, data_root=args.data, out_dir=args.out, workers=args.workers)
     result = build(config, overwrite=args.overwrite, progress=not args.quiet)
-    print(result.summary() if hasattr(result, "summary") else result)
+    print(
+        f"built {result.out_dir}: {result.records} records, {result.conversations} conversations, "
+        f"{result.skips} skips in {result.shards} shards (sha256 {result.sha256[:16]}); see `earthgpt data stats`"
+    )
     return 0
 
 
