@@ -9,7 +9,10 @@ from pathlib import Path
 from earthgpt.data.build import build, iter_records, load_config
 from earthgpt.data.instructions import templates as T
 from earthgpt.data.records import DetectionRecord, SceneRecord
+from earthgpt.evaluation.cli import ModelPredictor
+from earthgpt.evaluation.harness import evaluate
 from earthgpt.inference.chat import chat
+from earthgpt.inference.predictor import Predictor
 from earthgpt.pipeline import TrainRun, train_from_build
 
 log = logging.getLogger(__name__)
@@ -37,6 +40,11 @@ def run_demo(data_root: str | Path, out: str | Path, steps: int | None = None) -
             TrainRun(data=str(out / "data"), out=str(model_dir), steps=steps or DEMO_STEPS, max_length=DEMO_MAX_LENGTH)
         )
         yield f"model: trained {len(run.losses)} steps, loss {run.losses[0]:.3f} -> {run.losses[-1]:.3f}"
+    metrics = evaluate(
+        ModelPredictor(Predictor.load(model_dir, max_new_tokens=16)), "rsscn7", root, out / "eval", plots=False
+    )["tasks"]["rsscn7"]
+    top1, n = metrics["metrics"]["top1"], metrics["counts"]["samples"]
+    yield f"held-out RSSCN7 top-1: {top1:.1f}% on {n} test images (chance {100 / 7:.1f}%); report in {out / 'eval'}"
     scene = next(r for r in iter_records(out / "data", split="test") if isinstance(r, SceneRecord))
     frame = next(r for r in iter_records(out / "data", split="val") if isinstance(r, DetectionRecord))
     question = T.classify_prompt(scene.categories)
