@@ -21,6 +21,10 @@ from earthgpt.models import EarthGPT
 log = logging.getLogger(__name__)
 
 
+#: Marks where the visual tokens go in a chat turn; the pixels themselves are passed to ``generate`` separately.
+INPUT_IMAGE = ImageRef(path="<input image>", width=0, height=0)
+
+
 @dataclass(frozen=True)
 class Generation:
     """A generated answer, with each generated token's log-probability and its character span in ``text``."""
@@ -124,7 +128,7 @@ class Predictor:
     ) -> tuple[str, list[Message]]:
         """One chat turn: the answer and the updated history (the image goes with the first question only)."""
         first = not history
-        turn = Message.user(question, ImageRef(path="<image>", width=0, height=0) if first else None)
+        turn = Message.user(question, INPUT_IMAGE if first else None)
         dialogue = [*history, turn]
         gen = self.generate([self.pixels(image)], [dialogue])[0]
         return gen.text, [*dialogue, Message.assistant(gen.text)]
