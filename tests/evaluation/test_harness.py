@@ -12,7 +12,7 @@ from earthgpt.evaluation.harness import PREDICTIONS_FILE, evaluate, predict_task
 from earthgpt.evaluation.metrics import caption_scores
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
 from earthgpt.evaluation.predictors import DummyPredictor, OraclePredictor, Request, Response
-from earthgpt.evaluation.tasks import SAMPLE_TASKS, Sample, TaskDataError, TaskSpec, get_task, load_task
+from earthgpt.evaluation.tasks import PAPER_TASKS, SAMPLE_TASKS, Sample, TaskDataError, TaskSpec, get_task, load_task
 
 LIMIT = 6
 
@@ -82,8 +82,25 @@ def test_oracle_is_perfect_and_shuffled_oracle_lower_on_the_real_data(data_root:
 def test_oracle_is_perfect_and_shuffled_oracle_lower_on_the_paper_fakes(
     fake_root: Path, fake_paper_tasks: list[TaskSpec], tmp_path: Path
 ) -> None:
+    assert fake_paper_tasks == list(PAPER_TASKS)  # every paper task as registered: no split or exclusion opened
     good, _ = _oracle_and_shuffled(fake_paper_tasks, fake_root, tmp_path)
+    assert set(good["tasks"]) == {t.name for t in PAPER_TASKS}
     assert good["tasks"]["mar20_obb"]["spec"]["table"] == "Tab. IX"
+    crsvqa = good["tasks"]["crsvqa"]
+    assert crsvqa["spec"]["split"] == "test" and crsvqa["counts"]["samples"] == 2  # the one test image, two pairs
+    hr = good["tasks"]["rsvqa_hr_test2"]
+    assert hr["counts"]["excluded_questions"] == {"area": 1, "count": 1}
+    assert (hr["metrics"]["presence"], hr["metrics"]["comparison"], hr["metrics"]["OA"]) == (100.0, 100.0, 100.0)
+
+
+def test_dummy_scores_the_floor_on_the_paper_vqa_fakes(
+    fake_root: Path, fake_paper_tasks: list[TaskSpec], tmp_path: Path
+) -> None:
+    specs = [t for t in fake_paper_tasks if t.name in ("crsvqa", "rsvqa_hr_test2")]
+    res = evaluate(DummyPredictor(), specs, fake_root, tmp_path, LIMIT, plots=False)["tasks"]
+    assert res["crsvqa"]["metrics"]["OA"] == 0.0 and res["crsvqa"]["counts"]["samples"] == 2
+    assert set(res["rsvqa_hr_test2"]["metrics"].values()) == {0.0}  # presence, comparison, OA, AA
+    assert res["rsvqa_hr_test2"]["counts"]["samples"] == 3
 
 
 def test_oracle_captions_with_the_real_meteor_jar(data_root: Path, tmp_path: Path) -> None:

@@ -44,8 +44,25 @@ def test_earthgpt_boxes_are_denormalised_from_the_padded_square() -> None:
         ("car", (20.0, 10.0, 40.0, 20.0)),
         ("person", (100.0, 50.0, 120.0, 70.0)),
     ]
-    assert [b.span for b in r.boxes] == [(0, 22), (22, 48)]
+    assert [b.span for b in r.boxes] == [(0, 22), (24, 48)]  # each box's label and brackets, not the "; "
     assert (r.dropped, r.converted) == (0, 0)
+
+
+@pytest.mark.parametrize(
+    ("text", "entries"),
+    [
+        ("[nan,0.1,0.2,0.3]; car [0.1,0.3,0.2,0.35]", ["car [0.1,0.3,0.2,0.35]"]),  # after a dropped box
+        ("car [0.1 truck [0.5,0.5,0.6,0.6]", ["0.1 truck [0.5,0.5,0.6,0.6]"]),  # after an unclosed bracket
+        ("Boxes:\n[[0.1,0.3,0.2,0.35]]", ["[0.1,0.3,0.2,0.35]"]),  # stray outer bracket, no label
+        (
+            "car [0.1,0.3,0.2,0.35]; car [0.9,0.0,1.0,0.2]; person (0.5,0.5,0.6,0.6)",
+            ["car [0.1,0.3,0.2,0.35]", "person (0.5,0.5,0.6,0.6)"],
+        ),
+    ],
+)
+def test_earthgpt_spans_cover_each_kept_entry(text: str, entries: list[str]) -> None:
+    r = read_boxes(text, "earthgpt", "hbb", IMAGE, CATS)
+    assert [text[a:b] for a, b in (b.span for b in r.boxes)] == entries
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from earthgpt.evaluation.tasks import (
 )
 from earthgpt.evaluation.tasks.load import spread
 from earthgpt.evaluation.tasks.samples import samples_from_record
+from tests.data.fakes import rsvqa_hr
 
 
 def test_paper_tables_are_all_there_with_the_papers_numbers() -> None:
@@ -150,9 +152,16 @@ def test_every_paper_task_loads_from_its_fake(fake_root: Path, fake_paper_tasks:
         assert data.samples, spec.name
 
 
-def test_rsvqa_test2_on_the_fake_says_why_it_is_empty(fake_root: Path) -> None:
+def test_rsvqa_test2_with_only_count_and_area_questions_says_why_it_is_empty(tmp_path: Path) -> None:
+    folder = rsvqa_hr.write(tmp_path / "written")
+    questions_file = folder / "USGS_split_test_phili_questions.json"
+    questions = json.loads(questions_file.read_text())
+    questions["questions"] = [q for q in questions["questions"] if q["type"] in ("count", "area")]
+    questions_file.write_text(json.dumps(questions))
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "RSVQA-HR").symlink_to(folder)
     with pytest.raises(TaskDataError, match=r"questions excluded by type: .*count"):
-        load_task(get_task("rsvqa_hr_test2"), fake_root)
+        load_task(get_task("rsvqa_hr_test2"), tmp_path / "root")
 
 
 def test_a_limit_reads_further_items_when_the_spread_ones_are_unusable(data_root: Path) -> None:

@@ -216,3 +216,78 @@ def test_truncated_output_keeps_the_complete_boxes(boxes: list[LabeledBox], cut:
     _check_result(result.boxes, result.problems)
     # Every box whose closing bracket survived is read exactly as from the full text; the cut one is dropped.
     assert result.boxes == parse_boxes(text).boxes[: truncated.count("]")]
+
+
+# ---------------------------------------------------------------------------------------------- spans and drops
+
+
+def test_spans_slice_back_to_each_entry() -> None:
+    text = "Sure.\n car [0.1,0.2,0.3,0.4];  Ölfass ( 0.5,0.5 ,0.6,0.6 ) and [0.7,0.7,0.8,0.8]"
+    result = parse_boxes(text)
+    assert [text[a:b] for a, b in result.spans] == [
+        "car [0.1,0.2,0.3,0.4]",
+        "Ölfass ( 0.5,0.5 ,0.6,0.6 )",
+        "and [0.7,0.7,0.8,0.8]",
+    ]
+    assert result.spans[0] == (7, 28)
+    assert result.dropped == 0
+
+
+def test_unlabelled_box_span_starts_at_its_bracket() -> None:
+    text = "car [[0.1,0.2,0.3,0.4]]; ; [0.5,0.5,0.6,0.6]"
+    result = parse_boxes(text)
+    assert [text[a:b] for a, b in result.spans] == ["car [[0.1,0.2,0.3,0.4]", "[0.5,0.5,0.6,0.6]"]
+    assert [b.label for b in result.boxes] == ["car", ""]
+    assert result.dropped == 0  # a stray bracket is not a box
+
+
+@pytest.mark.parametrize(
+    "text,dropped,kept",
+    [
+        ("car [nan,0.2,0.3,0.4]; bus [0.1,0.2,0.3,0.4]", 1, ["bus [0.1,0.2,0.3,0.4]"]),
+        ("car [0.1,0.2,0.3]; bus [0.1,0.2,0.3,0.4,0.5]", 2, []),
+        ("car [0.1,0.2,0.3,0.4]; bus [0.5,0.5", 1, ["car [0.1,0.2,0.3,0.4]"]),
+        ("a [0.1,0.2,inf,0.4]; b [12,30,400,200]; c [x]; d [0.1,,0.3,0.4]", 4, []),
+        ("car [0.3,0.4,0.1,0.2]; bus (0.1,0.2,0.3,0.4,)", 0, ["car [0.3,0.4,0.1,0.2]", "bus (0.1,0.2,0.3,0.4,)"]),
+        ("nothing to see", 0, []),
+        ("", 0, []),
+    ],
+)
+def test_dropped_counts_the_entries_thrown_away(text: str, dropped: int, kept: list[str]) -> None:
+    result = parse_boxes(text)
+    assert result.dropped == dropped
+    assert [text[a:b] for a, b in result.spans] == kept
+    assert result.dropped == sum(1 for p in result.problems if p.endswith("dropped"))
+
+
+def test_kind_filter_counts_the_other_kind_as_dropped() -> None:
+    text = "a [0.1,0.1,0.2,0.2]; b [0.1,0.1,0.3,0.1,0.3,0.3,0.1,0.3]"
+    hbb, obb = parse_boxes(text, kind="hbb"), parse_boxes(text, kind="obb")
+    assert (hbb.dropped, [text[a:b] for a, b in hbb.spans]) == (1, ["a [0.1,0.1,0.2,0.2]"])
+    assert (obb.dropped, [text[a:b] for a, b in obb.spans]) == (1, ["b [0.1,0.1,0.3,0.1,0.3,0.3,0.1,0.3]"])
+
+
+def _check_spans(text: str, kind: str | None) -> None:
+    result = parse_boxes(text, kind=kind)  # type: ignore[arg-type]
+    assert len(result.spans) == len(result.boxes)
+    assert result.dropped >= 0
+    assert result.dropped == sum(1 for p in result.problems if p.endswith("dropped"))  # one problem per drop
+    ends = [0] + [v for span in result.spans for v in span] + [len(text)]
+    assert ends == sorted(ends)  # ordered, disjoint, within the text
+    for (a, b), lb in zip(result.spans, result.boxes, strict=True):
+        assert a < b and text[b - 1] in "])"
+        assert text[a:b].startswith(lb.label)  # the entry opens with its label (or its bracket)
+        again = parse_boxes(text[a:b], kind=kind)  # type: ignore[arg-type]
+        assert [g.box for g in again.boxes] == [lb.box] and again.dropped == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(), st.sampled_from([None, "hbb", "obb"]))
+def test_spans_and_drops_on_arbitrary_text(text: str, kind: str | None) -> None:
+    _check_spans(text, kind)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(fragments, max_size=40), st.sampled_from([None, "hbb", "obb"]))
+def test_spans_and_drops_on_near_misses(parts: list[str], kind: str | None) -> None:
+    _check_spans("".join(parts), kind)

@@ -67,6 +67,10 @@ class ParseResult:
 
     boxes: list[LabeledBox] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    """Character span [start, end) in the text of each kept box's entry (label and brackets), as ``boxes``."""
+    dropped: int = 0
+    """How many box entries were found but dropped (unclosed, wrong count, NaN, unreadable, another scale)."""
 
     @property
     def ok(self) -> bool:
@@ -221,20 +225,35 @@ def _read_box(m: re.Match[str], index: int, kind: BoxKind | None, tol: float, pr
     return _make_hbb(values, where, problems) if len(values) == 4 else _make_obb(values, where, problems)
 
 
-def _split_label(segment: str, problems: list[str]) -> str:
-    """The label in the text before a box: its last clause after ';' or a newline, trimmed."""
+def _split_label(segment: str, problems: list[str]) -> tuple[str, int]:
+    """The label in the text before a box: its last clause after ';' or a newline, trimmed -> (label, its
+    offset in ``segment``; ``len(segment)`` when there is no label)."""
     clauses = re.split(r"[;\n]", segment)
     for extra in clauses[:-1]:
         if extra.strip(_LABEL_TRIM):
             problems.append(f"text {_snip(extra.strip())} ignored")
-    return clauses[-1].strip(_LABEL_TRIM)
+    last = clauses[-1]
+    label = last.strip(_LABEL_TRIM)
+    if not label:
+        return "", len(segment)
+    return label, len(segment) - len(last.lstrip(_LABEL_TRIM))
 
 
-def _scan(text: str, kind: BoxKind | None, tol: float) -> tuple[list[LabeledBox], list[str], list[str]]:
-    """Every box in a text with the label before it -> (boxes, box problems, label/text problems)."""
-    boxes: list[LabeledBox] = []
-    problems: list[str] = []
-    text_problems: list[str] = []
+@dataclass
+class _Scan:
+    """What one pass over a text found."""
+
+    boxes: list[LabeledBox] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)
+    dropped: int = 0
+    problems: list[str] = field(default_factory=list)
+    text_problems: list[str] = field(default_factory=list)
+
+
+def _scan(text: str, kind: BoxKind | None, tol: float) -> _Scan:
+    """Every box in a text with the label before it, the span of its entry, and the problems met."""
+    found = _Scan()
+    problems, text_problems = found.problems, found.text_problems
     pos = 0  # start of the text not yet used as a label or a box
     index = 0
     for m in _BOX_RE.finditer(text):
@@ -242,35 +261,40 @@ def _scan(text: str, kind: BoxKind | None, tol: float) -> tuple[list[LabeledBox]
             problems.append(f"stray {m.group(1)!r} ignored")  # e.g. the outer bracket of [[...]]
             continue
         index += 1
-        label = _split_label(text[pos : m.start()], text_problems)
+        label, offset = _split_label(text[pos : m.start()], text_problems)
+        start = pos + offset
         box = _read_box(m, index, kind, tol, problems)
         # After an unclosed bracket the rest of its "body" may hold the next label: read it again.
         pos = m.end() if m.group(3) is not None else m.start() + 1
         if box is None:
+            found.dropped += 1
             continue
         if not label:
             text_problems.append(f"box {index} has no label")
-        boxes.append(LabeledBox(label=label, box=box))
+        found.boxes.append(LabeledBox(label=label, box=box))
+        found.spans.append((start, m.end()))
     tail = text[pos:].strip(_LABEL_TRIM)
     if tail and (index == 0 or pos == len(text) or text[pos - 1] in "])"):
         text_problems.append(f"trailing text without a box {_snip(tail)} ignored")
-    return boxes, problems, text_problems
+    return found
 
 
 def parse_boxes(text: str, kind: BoxKind | None = None, clamp_tolerance: float = CLAMP_TOLERANCE) -> ParseResult:
     """Read labelled boxes from any text (model output); never raises.
 
-    ``kind`` "hbb" accepts only 4 numbers per box, "obb" only 8, None both.
+    ``kind`` "hbb" accepts only 4 numbers per box, "obb" only 8, None both. ``spans`` gives where each kept
+    box's entry (its label, or the box alone when it has none, through the closing bracket) lies in ``text``;
+    ``dropped`` counts the box entries found but dropped.
     """
     try:
-        boxes, problems, text_problems = _scan(str(text), kind, clamp_tolerance)
+        found = _scan(str(text), kind, clamp_tolerance)
     except Exception as exc:  # last line of defence: the reader must be total
         logger.exception("parse_boxes failed on %s", _snip(str(text)))
         return ParseResult([], [f"internal error while reading boxes: {exc!r}"])
-    all_problems = problems + text_problems
-    if not boxes and str(text).strip() and not all_problems:
+    all_problems = found.problems + found.text_problems
+    if not found.boxes and str(text).strip() and not all_problems:
         all_problems.append("no box found")
-    return ParseResult(boxes, all_problems)
+    return ParseResult(found.boxes, all_problems, found.spans, found.dropped)
 
 
 def parse_box(
@@ -281,7 +305,8 @@ def parse_box(
     Text around the box is ignored without a problem; when several boxes are found the first is used.
     """
     try:
-        boxes, problems, _ = _scan(str(text), kind, clamp_tolerance)
+        found = _scan(str(text), kind, clamp_tolerance)
+        boxes, problems = found.boxes, found.problems
     except Exception as exc:  # last line of defence: the reader must be total
         logger.exception("parse_box failed on %s", _snip(str(text)))
         return None, [f"internal error while reading a box: {exc!r}"]

@@ -1,5 +1,6 @@
 """Fake CRSVQA: ``text/<stem>.txt`` with alternating question/answer lines (CRLF, a full-width '？') and
-``image/<stem>.png``."""
+``image/<stem>.png``; the stems are chosen so that the source's hash split puts one image in "test" and the rest in
+"train"."""
 
 from __future__ import annotations
 
@@ -17,7 +18,17 @@ TEXTS = {
         "3",
     ],
     "P0002_1": ["Is there a bridge over the river?", "yes"],
+    "P0006_2": [
+        "What is the color of the vehicle parked closest to the roundabout？",
+        "white",
+        "Are there more planes than vehicles in this image?",
+        "no",
+    ],
 }
+# Where the source's hash split sends each stem at the evaluation's 10% test fraction (asserted by the tests):
+# P0006_2 lands in "test", the others in "train".
+TEST_FRACTION = 0.1
+TEST_STEMS = ("P0006_2",)
 
 
 def write(root: Path) -> Path:

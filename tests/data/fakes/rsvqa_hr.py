@@ -1,6 +1,7 @@
 """Fake RSVQA-HR in the official Zenodo layout: ``USGS_split_{train,test_phili}_{images,questions,answers}.json``
 and ``Data/<id>.tif``. Traps kept: every split's images file lists all images but marks only its own active; a
-deleted question stays in the file as inactive; ids are not list positions."""
+deleted question stays in the file as inactive; ids are not list positions. Test set 2 holds every question type,
+so the paper's protocol (count and area left out) keeps presence and comparison questions to score."""
 
 from __future__ import annotations
 
@@ -20,7 +21,13 @@ IMAGES = {
         (72, "area", "What is the area covered by buildings?", "1027m2", True),
         (73, "count", "How many parkings are there?", "2", False),  # deleted question
     ]),
-    3: ("test_phili", "unknown", [(30, "count", "How many buildings are there?", "12", True)]),
+    3: ("test_phili", "unknown", [
+        (30, "count", "How many buildings are there?", "12", True),
+        (31, "presence", "Is a residential building present?", "yes", True),
+        (32, "comp", "Is the number of roads equal to the number of water areas?", "no", True),
+        (33, "area", "What is the area covered by roads?", "250m2", True),
+        (34, "presence", "Is there a parking?", "no", True),
+    ]),
 }  # fmt: skip
 
 

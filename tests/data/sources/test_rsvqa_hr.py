@@ -36,6 +36,8 @@ def test_fake_rsvqa_hr_official_layout(tmp_path: Path) -> None:
     assert train.qa[2].answer == "1027m2"
     (phili,) = list(cls(root, split="test_phili"))
     assert isinstance(phili, VQARecord) and phili.split == "test_phili" and phili.qa[0].answer == "12"
+    assert [q.qtype for q in phili.qa] == ["count", "presence", "comparison", "area", "presence"]
+    assert phili.qa[2] == QAPair("Is the number of roads equal to the number of water areas?", "no", "comparison")
     assert phili.image.sensor == "unknown"
 
 

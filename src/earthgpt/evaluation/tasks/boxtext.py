@@ -38,7 +38,6 @@ __all__ = ["BOX_FORMATS", "BoxReading", "read_boxes"]
 BOX_FORMATS: tuple[str, ...] = ("earthgpt", "geochat", "falcon", "coco", "dota")
 BoxKind = Literal["hbb", "obb"]
 
-_EARTHGPT_GROUP = re.compile(r"[\[(][^\[\]()]*[\])]?")
 _GEOCHAT_GROUP = re.compile(r"\{[^{}]*\}")
 _FALCON_GROUP = re.compile(r"<(box|quad)>.*?</\1>", re.DOTALL)
 _COCO_GROUP = re.compile(r"\[([^\[\]]*)\]")
@@ -100,24 +99,11 @@ def _name_before(segment: str, categories: Sequence[str], previous: str = "") ->
 
 
 def _earthgpt(text: str, kind: BoxKind, image: ImageRef, reading: BoxReading) -> None:
-    """Our codec over the whole text (boxes, labels, problems); spans from reading it one bracket group at a time.
-
-    When the two readings disagree on the number of boxes, every box gets the whole text as its span.
-    """
+    """Our codec over the whole text: boxes, labels, the span of each box's entry, drops and problems."""
     full = parse_boxes(text)
-    reading.dropped += sum(1 for p in full.problems if p.endswith("dropped"))
+    reading.dropped += full.dropped
     reading.problems += full.problems
-    spans: list[tuple[int, int]] = []
-    prev = 0
-    for m in _EARTHGPT_GROUP.finditer(text):
-        if parse_boxes(text[prev : m.end()]).boxes:
-            spans.append((prev, m.end()))
-            prev = m.end()
-        elif m.group(0)[-1:] in ")]":
-            prev = m.end()
-    if len(spans) != len(full.boxes):
-        spans = [(0, len(text))] * len(full.boxes)
-    for lb, span in zip(full.boxes, spans, strict=True):
+    for lb, span in zip(full.boxes, full.spans, strict=True):
         box = denormalize(lb.box, image.width, image.height)
         reading.boxes.append(ParsedBox(lb.label, _to_kind(box, kind, reading), span))
 
