@@ -88,6 +88,7 @@ def test_oracle_is_perfect_and_shuffled_oracle_lower_on_the_paper_fakes(
     assert good["tasks"]["mar20_obb"]["spec"]["table"] == "Tab. IX"
     crsvqa = good["tasks"]["crsvqa"]
     assert crsvqa["spec"]["split"] == "test" and crsvqa["counts"]["samples"] == 2  # the one test image, two pairs
+    assert set(crsvqa["metrics"]) == {"OA"}  # CRSVQA has no question types: no per-type rows, no AA
     hr = good["tasks"]["rsvqa_hr_test2"]
     assert hr["counts"]["excluded_questions"] == {"area": 1, "count": 1}
     assert (hr["metrics"]["presence"], hr["metrics"]["comparison"], hr["metrics"]["OA"]) == (100.0, 100.0, 100.0)

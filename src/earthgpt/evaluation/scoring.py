@@ -81,8 +81,11 @@ def _scene(samples: list[Sample], parsed: Mapping[str, Parsed]) -> tuple[dict, d
 def _vqa(samples: list[Sample], parsed: Mapping[str, Parsed]) -> tuple[dict, dict]:
     answers = [str(parsed[s.id].value or "") for s in samples]
     sc = vqa_scores(answers, [s.answer for s in samples], [s.group for s in samples], exclude_types=())
-    metrics: dict[str, float | None] = {t: _pct(v) for t, v in sc.per_type_accuracy.items()}
-    metrics.update(OA=_pct(sc.overall_accuracy), AA=_pct(sc.average_accuracy))
+    # per question type where the dataset has types (CRSVQA has none: then OA alone)
+    metrics: dict[str, float | None] = {t: _pct(v) for t, v in sc.per_type_accuracy.items() if t}
+    metrics["OA"] = _pct(sc.overall_accuracy)
+    if metrics.keys() - {"OA"}:
+        metrics["AA"] = _pct(sc.average_accuracy)
     return metrics, {"per_type_count": sc.per_type_count}
 
 
