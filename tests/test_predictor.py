@@ -6,20 +6,15 @@ import numpy as np
 import torch
 
 from earthgpt.data.conversation import ImagePart, Message
-from earthgpt.data.tokenizer import image_token_id, train_tokenizer
+from earthgpt.data.tokenizer import train_tokenizer
 from earthgpt.inference.predictor import Predictor
 from earthgpt.models import build_model, tiny_config
+from earthgpt.pipeline import token_ids
 
 
 def _predictor() -> Predictor:
     tok = train_tokenizer(["USER: what is here? ASSISTANT: a harbour [0.100,0.200,0.300,0.400]"] * 30, vocab_size=300)
-    cfg = tiny_config(
-        vocab_size=len(tok),
-        image_token_id=image_token_id(tok),
-        pad_token_id=tok.pad_token_id,
-        bos_token_id=tok.bos_token_id,
-        eos_token_id=tok.eos_token_id,
-    )
+    cfg = tiny_config(**token_ids(tok))
     torch.manual_seed(0)
     return Predictor(build_model(cfg), tok, max_new_tokens=12)
 

@@ -88,13 +88,22 @@ def load_train_run(path: str | Path | None = None, **overrides: Any) -> TrainRun
 def corpus(build_dir: str | Path, split: str = "train") -> tuple[list[Conversation], Path]:
     """The conversations of one split of a build, and the folder their image paths are relative to."""
     manifest = read_manifest(build_dir)
-    root = Path(manifest["config"]["data_root"])
-    if not root.is_absolute():
-        root = (Path(build_dir) / root).resolve() if not root.exists() else root.resolve()
+    root = Path(manifest["config"]["data_root"])  # the build records the resolved (absolute) data root
     convs = [Conversation.from_dict(d) for d in iter_conversations(build_dir, split=split)]
     if not convs:
         raise ValueError(f"{build_dir}: the build holds no {split!r} conversations; add a {split} split to its sources")
     return convs, root
+
+
+def token_ids(tok: PreTrainedTokenizerBase) -> dict[str, int]:
+    """The vocabulary size and special token ids a model config takes from its tokenizer."""
+    return {
+        "vocab_size": len(tok),
+        "image_token_id": image_token_id(tok),
+        "pad_token_id": int(tok.pad_token_id),
+        "bos_token_id": int(tok.bos_token_id),
+        "eos_token_id": int(tok.eos_token_id),
+    }
 
 
 def new_model(
@@ -104,14 +113,7 @@ def new_model(
     parameter trainable (the vision encoders are random too, so they must learn)."""
     texts = [m.text for c in conversations for m in c.messages]
     tok = train_tokenizer(texts, vocab_size=vocab_size)
-    cfg = named_config(
-        size,
-        vocab_size=len(tok),
-        image_token_id=image_token_id(tok),
-        pad_token_id=int(tok.pad_token_id),
-        bos_token_id=int(tok.bos_token_id),
-        eos_token_id=int(tok.eos_token_id),
-    )
+    cfg = named_config(size, **token_ids(tok))
     torch.manual_seed(seed)
     model = build_model(cfg)
     for p in model.parameters():
@@ -183,13 +185,7 @@ def init_pretrained(
     if tok_dir is None:
         raise ValueError("a tokenizer is needed: pass --llama (its tokenizer is used) or --tokenizer DIR")
     tok = load_tokenizer(tok_dir)
-    ids = {
-        "vocab_size": len(tok),
-        "image_token_id": image_token_id(tok),
-        "pad_token_id": int(tok.pad_token_id),
-        "bos_token_id": int(tok.bos_token_id),
-        "eos_token_id": int(tok.eos_token_id),
-    }
+    ids = token_ids(tok)
     cfg = config_fn(**ids) if config_fn is not None else named_config(size, **ids)
     model = build_model(cfg, pretrained=sources)
     out = Path(out)

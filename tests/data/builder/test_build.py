@@ -198,3 +198,16 @@ def test_sixteen_bit_scenes_are_tiled_without_conversion(data_root: Path, tmp_pa
     assert load_image(tile, data_root).shape == (699, 800, 3)  # stretched to 8-bit only when read for the model
     details = " ".join(s["detail"] for s in read_manifest(tmp_path / "o")["skips"])
     assert str(data_root) not in details  # skip details name files relative to the data root
+
+
+def test_manifest_records_the_resolved_data_root(
+    mini: tuple[Path, dict[str, str]], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A relative data root is resolved once at build time, so readers work from any folder."""
+    root, roots = mini
+    monkeypatch.chdir(root.parent)
+    config = mini_config(Path(root.name), tmp_path / "out", roots)
+    config = dataclasses.replace(config, sources=config.sources[:1])
+    build(config, progress=False)
+    recorded = read_manifest(tmp_path / "out")["config"]["data_root"]
+    assert Path(recorded).is_absolute() and Path(recorded) == root.resolve()

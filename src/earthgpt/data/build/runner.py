@@ -9,6 +9,7 @@ uninterrupted build.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import logging
@@ -169,7 +170,9 @@ def build(
     if start:
         log.info("resuming %s at item %d of %d (%d shards done)", out_dir, start, len(units), len(markers))
     _convert(config, bank, units, markers, progress, on_unit)
-    manifest: dict[str, Any] = make_manifest(config, markers, plan_skips, len(units))
+    manifest: dict[str, Any] = make_manifest(
+        dataclasses.replace(config, data_root=str(data_root)), markers, plan_skips, len(units)
+    )
     write_json_atomic(out_dir / MANIFEST, manifest, durable=False)  # a rerun rewrites it from the markers
     log.info(
         "built %s: %d records, %d conversations, %d skips in %d shards",
