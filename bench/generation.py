@@ -3,15 +3,16 @@
 Builds a tiny EarthGPT (random weights), makes ``--batch`` prompts of different lengths (image placeholders +
 text), generates greedily with ``EarthGPT.generate`` as one left-padded batch and with HF
 ``LlamaForCausalLM.generate(inputs_embeds=...)`` sample by sample, asserts the token ids are identical and prints
-both throughputs and their ratio. Run: ``python bench/generation.py [--batch 8] [--new-tokens 32]``.
+both throughputs and their ratio. The two sides run in turn ``--repeats`` times; medians with min-max are printed.
+Run from the repository root: ``python bench/generation.py [--batch 8] [--new-tokens 32] [--repeats 5]``.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
+from _timing import Spread, interleaved, ratio
 
 from earthgpt.models import EarthGPT, build_model, tiny_config
 
@@ -58,12 +59,6 @@ def run_hf(model: EarthGPT, pixels: torch.Tensor, prompts: list[list[int]], new:
     return outs
 
 
-def timed(fn: object, *args: object) -> tuple[list[list[int]], float]:
-    start = time.perf_counter()
-    result = fn(*args)  # type: ignore[operator]
-    return result, time.perf_counter() - start
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=8)
@@ -71,6 +66,7 @@ def main() -> None:
     parser.add_argument("--vocab", type=int, default=4096)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
@@ -80,16 +76,27 @@ def main() -> None:
     pixels = torch.rand(args.batch, 3, model.image_size, model.image_size, generator=torch.Generator().manual_seed(1))
     run_ours(model, pixels[:1], prompts[:1], 2)  # warm-up
 
-    ours, t_ours = timed(run_ours, model, pixels, prompts, args.new_tokens)
-    hf, t_hf = timed(run_hf, model, pixels, prompts, args.new_tokens)
+    ours = run_ours(model, pixels, prompts, args.new_tokens)
+    hf = run_hf(model, pixels, prompts, args.new_tokens)
     assert ours == hf, "batched greedy output differs from HF generate one by one"
+    seconds = interleaved(
+        {
+            "ours": lambda: run_ours(model, pixels, prompts, args.new_tokens),
+            "hf": lambda: run_hf(model, pixels, prompts, args.new_tokens),
+        },
+        repeats=args.repeats,
+        warmup=0,
+    )
     total = args.batch * args.new_tokens
     print(
-        f"prompts: {args.batch} x {min(map(len, prompts))}-{max(map(len, prompts))} tokens, {args.new_tokens} new each"
+        f"prompts: {args.batch} x {min(map(len, prompts))}-{max(map(len, prompts))} tokens, {args.new_tokens} new each;"
+        f" {args.repeats} interleaved rounds, median (min, max)"
     )
-    print(f"EarthGPT.generate, batch {args.batch}: {total / t_ours:8.1f} tok/s ({t_ours:.2f} s)")
-    print(f"HF generate, one by one:   {total / t_hf:8.1f} tok/s ({t_hf:.2f} s)")
-    print(f"speed-up: {t_hf / t_ours:.2f}x; greedy outputs identical: True")
+    print(
+        f"EarthGPT.generate, batch {args.batch}: {Spread.of([total / t for t in seconds['ours']]).format('.1f')} tok/s"
+    )
+    print(f"HF generate, one by one:   {Spread.of([total / t for t in seconds['hf']]).format('.1f')} tok/s")
+    print(f"speed-up: {ratio(seconds['hf'], seconds['ours']).format('.2f', 'x')}; greedy outputs identical: True")
 
 
 if __name__ == "__main__":
