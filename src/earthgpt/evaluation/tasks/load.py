@@ -7,8 +7,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from earthgpt.data.build.config import TilingOptions
-from earthgpt.data.build.tiling import clip_to_image, cut_record, needs_tiling
+from earthgpt.data.corpus.config import TilingOptions
+from earthgpt.data.corpus.tiling import clip_to_image, cut_record, needs_tiling
 from earthgpt.data.records import DetectionRecord, Record
 from earthgpt.data.sources import get_source
 from earthgpt.data.sources.base import DataRootError, Skip, Source

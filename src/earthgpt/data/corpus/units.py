@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from earthgpt.data.build.config import BuildConfig, ConfigError, SourceSpec
-from earthgpt.data.build.tiling import clip_to_image, cut_record, needs_tiling
 from earthgpt.data.conversation import Conversation
+from earthgpt.data.corpus.config import BuildConfig, ConfigError, SourceSpec
+from earthgpt.data.corpus.tiling import clip_to_image, cut_record, needs_tiling
 from earthgpt.data.instructions.convert import InstructionOptions, to_conversations
 from earthgpt.data.records import DetectionRecord, Record, record_to_dict
 from earthgpt.data.sources import DataRootError, Skip, Source, get_source

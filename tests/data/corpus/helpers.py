@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from earthgpt.data.build.config import BuildConfig, SourceSpec, TilingOptions
+from earthgpt.data.corpus.config import BuildConfig, SourceSpec, TilingOptions
 from tests.data.fakes import eurosat, ucm_captions
 
 HIT_UAV_TRAIN = 5

@@ -23,11 +23,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tests.data.fakes as fakes_pkg
-from earthgpt.data.build import BuildConfig, SourceSpec, build, read_manifest
 from earthgpt.data.conversation import Conversation
+from earthgpt.data.corpus import BuildConfig, SourceSpec, build, read_manifest
 from earthgpt.data.records import record_from_dict
 from earthgpt.data.sources import SKIP_REASONS, get_source
-from tests.data.builder.helpers import copy_dior_rsvg, copy_dota, copy_hit_uav
+from tests.data.corpus.helpers import copy_dior_rsvg, copy_dota, copy_hit_uav
 
 FAKES = sorted(m.name for m in pkgutil.iter_modules(fakes_pkg.__path__) if not m.name.startswith("_"))
 ANNOTATION_SUFFIXES = {".txt", ".xml", ".json", ".csv", ".tsv"}

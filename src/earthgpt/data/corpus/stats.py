@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from earthgpt.data.build.manifest import read_manifest
+from earthgpt.data.corpus.manifest import read_manifest
 from earthgpt.data.sources import all_sources
 
 

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from earthgpt.data.build import BuildConfig, SourceSpec, build, export_llava, iter_records, list_sources, show, stats
-from earthgpt.data.build.runner import BuildResult
-from earthgpt.data.build.show import conversation_boxes, find_conversation
+from earthgpt.data.corpus import BuildConfig, SourceSpec, build, export_llava, iter_records, list_sources, show, stats
+from earthgpt.data.corpus.runner import BuildResult
+from earthgpt.data.corpus.show import conversation_boxes, find_conversation
 from earthgpt.data.imagery import load_image
 from earthgpt.data.records import DetectionRecord
 from earthgpt.data.sources import all_sources
 from earthgpt.geometry import HBB
-from tests.data.builder.helpers import copy_hit_uav
+from tests.data.corpus.helpers import copy_hit_uav
 from tests.data.fakes import eurosat
 
 
