@@ -54,7 +54,8 @@ def test_stats_lists_skips_by_reason_and_source(data_root: Path, tmp_path: Path)
     build(config, progress=False)
     text = stats(tmp_path / "out")
     assert "malformed_annotation" in text
-    assert [ln.split() for ln in text.splitlines() if ln.startswith("hit_uav ")] == [
+    skip_rows = text.split("Skip reason")[-1]  # below the header of the skips by source
+    assert [ln.split() for ln in skip_rows.splitlines() if ln.startswith("hit_uav ")] == [
         ["hit_uav", "malformed_annotation", "1"]
     ]
 
