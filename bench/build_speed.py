@@ -12,7 +12,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from earthgpt.data.build import build, load_config
+from earthgpt.data.corpus import build, load_config
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -19,14 +19,14 @@ def _data_default() -> str | None:
 
 # ---------------------------------------------------------------- list / data
 def cmd_list_sources(args: argparse.Namespace) -> int:
-    from earthgpt.data.build import format_sources
+    from earthgpt.data.corpus import format_sources
 
     print(format_sources())
     return 0
 
 
 def cmd_data_build(args: argparse.Namespace) -> int:
-    from earthgpt.data.build import build, load_config
+    from earthgpt.data.corpus import build, load_config
 
     config = load_config(args.config, data_root=args.data, out_dir=args.out, workers=args.workers)
     result = build(config, overwrite=args.overwrite, progress=not args.quiet)
@@ -38,14 +38,14 @@ def cmd_data_build(args: argparse.Namespace) -> int:
 
 
 def cmd_data_stats(args: argparse.Namespace) -> int:
-    from earthgpt.data.build import stats
+    from earthgpt.data.corpus import stats
 
     print(stats(args.build))
     return 0
 
 
 def cmd_data_show(args: argparse.Namespace) -> int:
-    from earthgpt.data.build import show
+    from earthgpt.data.corpus import show
 
     which: str | int = int(args.which) if args.which.isdigit() else args.which
     path = show(args.build, which, args.png, data_root=args.data)
@@ -54,7 +54,7 @@ def cmd_data_show(args: argparse.Namespace) -> int:
 
 
 def cmd_data_export(args: argparse.Namespace) -> int:
-    from earthgpt.data.build import export_llava
+    from earthgpt.data.corpus import export_llava
 
     print(export_llava(args.build, args.export_dir))
     return 0

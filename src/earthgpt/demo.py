@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterator
 from pathlib import Path
 
-from earthgpt.data.build import build, iter_records, load_config
+from earthgpt.data.corpus import build, iter_records, load_config
 from earthgpt.data.instructions import templates as T
 from earthgpt.data.records import DetectionRecord, SceneRecord
 from earthgpt.evaluation.cli import ModelPredictor

@@ -13,9 +13,9 @@ import torch
 import yaml
 from transformers import PreTrainedTokenizerBase
 
-from earthgpt.data.build import iter_conversations, read_manifest
 from earthgpt.data.chat_template import ChatTemplate
 from earthgpt.data.conversation import Conversation
+from earthgpt.data.corpus import iter_conversations, read_manifest
 from earthgpt.data.dataset import Collator, ConversationDataset
 from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
 from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, named_config

@@ -15,7 +15,7 @@ from earthgpt.data.imagery import RasterInfo
 from earthgpt.data.records import DetectionRecord
 from earthgpt.data.sources import Skip, get_source
 from earthgpt.data.sources._shared import ImageFinder, hash_split
-from tests.data.builder.helpers import copy_hit_uav
+from tests.data.corpus.helpers import copy_hit_uav
 
 
 @pytest.fixture

@@ -7,8 +7,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from earthgpt.data.build.config import TilingOptions
-from earthgpt.data.build.tiling import clip_to_image, cut_record, needs_tiling
+from earthgpt.data.corpus.config import TilingOptions
+from earthgpt.data.corpus.splits import split_options
+from earthgpt.data.corpus.tiling import clip_to_image, cut_record, needs_tiling
 from earthgpt.data.records import DetectionRecord, Record
 from earthgpt.data.sources import get_source
 from earthgpt.data.sources.base import DataRootError, Skip, Source
@@ -65,8 +66,9 @@ def open_source(spec: TaskSpec, data_root: str | Path) -> Source:
             f"task {spec.name!r} needs the dataset source {spec.source!r}, which this installation does not "
             f"have ({e.args[0]})"
         ) from None
+    options = split_options(spec.source, spec.options, f"task {spec.name!r}")  # the split the builder uses too
     try:
-        return cls(root, spec.split, **dict(spec.options))
+        return cls(root, spec.split, **options)
     except DataRootError as e:
         raise _missing(spec, root, f"the source could not read it ({e})") from e
 

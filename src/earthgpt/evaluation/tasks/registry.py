@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from earthgpt.data.corpus.splits import SPLITS
 from earthgpt.evaluation.tasks.spec import TaskSpec
 
 __all__ = ["CAPTION_METRICS", "GROUNDING_METRICS", "PAPER_TASKS", "SAMPLE_TASKS", "TASKS", "get_task", "resolve"]
@@ -18,7 +19,7 @@ PAPER_TASKS: tuple[TaskSpec, ...] = (
         kind="scene",
         source="nwpu_resisc45",
         split="test",
-        options={"test_fraction": 0.8},
+        options=dict(SPLITS["nwpu_resisc45"].options),  # test_fraction 0.8
         data_dir="NWPU-RESISC45",
         title="Scene classification, NWPU-RESISC45 test (80% of the images)",
         metrics=("top1",),
@@ -80,7 +81,7 @@ PAPER_TASKS: tuple[TaskSpec, ...] = (
         kind="vqa",
         source="crsvqa",
         split="test",
-        options={"test_fraction": 0.1},
+        options=dict(SPLITS["crsvqa"].options),  # test_fraction 0.1
         data_dir="CRSVQA",
         title="VQA, CRSVQA test (10% of the pairs)",
         metrics=("OA",),
@@ -282,6 +283,20 @@ SAMPLE_TASKS: tuple[TaskSpec, ...] = (
         expects="RSVGD/JPEGImages and RSVGD/Annotations (DIOR-RSVG xml)",
     ),
 )
+
+
+def _check_benchmark_splits(tasks: tuple[TaskSpec, ...]) -> None:
+    """Every paper benchmark reads a dataset with a split definition, from a split no corpus may train on."""
+    for t in tasks:
+        definition = SPLITS.get(t.source)
+        if definition is None or t.split in definition.training:
+            raise ValueError(
+                f"task {t.name!r} reads split {t.split!r} of {t.source}, which a training corpus may hold: add "
+                f"{t.source} to earthgpt.data.corpus.splits.SPLITS without {t.split!r} among its training splits"
+            )
+
+
+_check_benchmark_splits(PAPER_TASKS)
 
 TASKS: dict[str, TaskSpec] = {t.name: t for t in PAPER_TASKS + SAMPLE_TASKS}
 

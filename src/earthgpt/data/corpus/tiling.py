@@ -20,7 +20,7 @@ from shapely.errors import GEOSException
 from shapely.geometry import MultiPoint, Polygon
 from shapely.geometry import box as shapely_box
 
-from earthgpt.data.build.config import ObbClip, TilingOptions
+from earthgpt.data.corpus.config import ObbClip, TilingOptions
 from earthgpt.data.records import DetectionRecord, ImageRef, Record, Tile
 from earthgpt.data.sources.base import Skip
 from earthgpt.geometry import HBB, OBB, Box, LabeledBox

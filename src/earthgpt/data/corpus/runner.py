@@ -22,10 +22,10 @@ from typing import Any
 
 from tqdm import tqdm
 
-from earthgpt.data.build.config import BuildConfig, ConfigError, resolve_data_root
-from earthgpt.data.build.manifest import MANIFEST, make_manifest
-from earthgpt.data.build.shards import KINDS, STATE_DIR, ShardWriter, recover, write_json_atomic
-from earthgpt.data.build.units import SourceBank, Unit, UnitResult, plan_units, process_unit
+from earthgpt.data.corpus.config import BuildConfig, ConfigError, resolve_data_root
+from earthgpt.data.corpus.manifest import MANIFEST, make_manifest
+from earthgpt.data.corpus.shards import KINDS, STATE_DIR, ShardWriter, recover, write_json_atomic
+from earthgpt.data.corpus.units import SourceBank, Unit, UnitResult, plan_units, process_unit
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,12 @@ Image paths in both files are relative to the data root; tiles are windows (``Im
 source image.
 """
 
-from earthgpt.data.build.config import BuildConfig, ConfigError, SourceSpec, TilingOptions, load_config
-from earthgpt.data.build.export import ExportResult, export_llava
-from earthgpt.data.build.manifest import BuildNotFoundError, iter_conversations, iter_records, read_manifest
-from earthgpt.data.build.runner import BuildConflictError, BuildResult, build
-from earthgpt.data.build.show import show
-from earthgpt.data.build.stats import format_sources, list_sources, stats
+from earthgpt.data.corpus.config import BuildConfig, ConfigError, SourceSpec, TilingOptions, load_config
+from earthgpt.data.corpus.export import ExportResult, export_llava
+from earthgpt.data.corpus.manifest import BuildNotFoundError, iter_conversations, iter_records, read_manifest
+from earthgpt.data.corpus.runner import BuildConflictError, BuildResult, build
+from earthgpt.data.corpus.show import show
+from earthgpt.data.corpus.stats import format_sources, list_sources, stats
 
 __all__ = [
     "BuildConfig",

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from earthgpt.data.build import BuildConfig, ConfigError, SourceSpec, TilingOptions, build, load_config
+from earthgpt.data.corpus import BuildConfig, ConfigError, SourceSpec, TilingOptions, build, load_config
 from earthgpt.data.instructions.convert import InstructionOptions
 from earthgpt.data.sources import all_sources
 from tests.conftest import REPO_ROOT

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from earthgpt.data.build import BuildConfig, BuildConflictError, SourceSpec, build, iter_records, read_manifest
-from earthgpt.data.build.runner import BuildResult
 from earthgpt.data.conversation import Conversation
+from earthgpt.data.corpus import BuildConfig, BuildConflictError, SourceSpec, build, iter_records, read_manifest
+from earthgpt.data.corpus.runner import BuildResult
 from earthgpt.data.imagery import load_image, read_raster, to_rgb8
 from earthgpt.data.records import DetectionRecord
 from earthgpt.data.sources import SKIP_REASONS
-from tests.data.builder.helpers import mini_config
+from tests.data.corpus.helpers import mini_config
 
 
 class Interrupt(Exception):
@@ -117,7 +117,7 @@ def test_resume_after_an_exception_gives_the_uninterrupted_bytes(
 
 _KILL = """
 import os, signal, sys
-from earthgpt.data.build import BuildConfig, build
+from earthgpt.data.corpus import BuildConfig, build
 def hook(n):
     if n == int(sys.argv[2]):
         os.kill(os.getpid(), signal.SIGKILL)

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from earthgpt.data.build.config import BuildConfig
+from earthgpt.data.corpus.config import BuildConfig
 from earthgpt.data.records import Record, record_from_dict
 
 MANIFEST = "manifest.json"

@@ -16,7 +16,7 @@ from collections import Counter
 from pathlib import Path
 from typing import IO, Any
 
-from earthgpt.data.build.units import UnitResult
+from earthgpt.data.corpus.units import UnitResult
 
 log = logging.getLogger(__name__)
 

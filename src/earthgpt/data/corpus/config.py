@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import yaml
 
+from earthgpt.data.corpus.splits import SplitError, check_training_split, split_options
 from earthgpt.data.instructions.convert import InstructionOptions
 
 ObbClip = Literal["polygon_quad", "min_area_rect"]
@@ -139,6 +140,7 @@ class BuildConfig:
                     "different `tag`s so that their record ids differ"
                 )
             seen[key] = i
+            _check_splits(i, spec)
 
     def instruction_options(self) -> InstructionOptions:
         """The instruction options with the paraphrase seed filled from ``seed`` when ``paraphrase`` is on."""
@@ -197,6 +199,17 @@ class BuildConfig:
         if not isinstance(data, dict):
             raise ConfigError(f"{p}: expected a mapping of BuildConfig fields, got {type(data).__name__}")
         return cls.from_dict(data, source=str(p))
+
+
+def _check_splits(index: int, spec: SourceSpec) -> None:
+    """ConfigError if the entry would train on benchmark items (see ``earthgpt.data.corpus.splits``)."""
+    where = f"sources[{index}] ({spec.name})"
+    try:
+        split_options(spec.name, spec.options, f"{where}.options")
+        for split in spec.splits:
+            check_training_split(spec.name, split, f"{where}.splits")
+    except SplitError as e:
+        raise ConfigError(str(e)) from None
 
 
 def _check_keys(cls: type, data: Any, where: str) -> dict[str, Any]:

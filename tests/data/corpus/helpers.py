@@ -5,7 +5,7 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
-from earthgpt.data.build.config import BuildConfig, SourceSpec, TilingOptions
+from earthgpt.data.corpus.config import BuildConfig, SourceSpec, TilingOptions
 from tests.data.fakes import eurosat, ucm_captions
 
 HIT_UAV_TRAIN = 5
@@ -41,8 +41,14 @@ def copy_dota(data_root: Path, dest: Path, stems: tuple[str, ...] = ("P0706", "P
 
 
 def copy_dior_rsvg(data_root: Path, dest: Path) -> Path:
+    """The real DIOR-RSVG sample with the current release's train and test lists swapped: its two expressions are
+    test expressions, which no corpus may hold (earthgpt.data.corpus.splits), so the copy lists them as train."""
     out = dest / "dior_rsvg"
     shutil.copytree(data_root / "dior_rsvg_sample", out)
+    lists = out / "DIOR_RSVG"
+    train, test = (lists / "train.txt").read_bytes(), (lists / "test.txt").read_bytes()
+    (lists / "train.txt").write_bytes(test)
+    (lists / "test.txt").write_bytes(train)
     return out
 
 
@@ -67,7 +73,7 @@ def mini_config(data_root: Path, out_dir: Path, roots: dict[str, str], **changes
         SourceSpec("hit_uav", roots["hit_uav"], ["train", "val"], {"kind": "hbb"}, tag="hbb"),
         SourceSpec("hit_uav", roots["hit_uav"], ["train", "val"], {"kind": "obb"}, tag="obb"),
         SourceSpec("dota", roots["dota"], ["train"], {"kind": "obb"}),
-        SourceSpec("dior_rsvg", roots["dior_rsvg"], ["test"]),
+        SourceSpec("dior_rsvg", roots["dior_rsvg"], ["train"]),
     ]
     values: dict[str, object] = {
         "sources": sources,

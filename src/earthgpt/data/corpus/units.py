@@ -13,9 +13,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import Any
 
-from earthgpt.data.build.config import BuildConfig, ConfigError, SourceSpec
-from earthgpt.data.build.tiling import clip_to_image, cut_record, needs_tiling
 from earthgpt.data.conversation import Conversation
+from earthgpt.data.corpus.config import BuildConfig, ConfigError, SourceSpec
+from earthgpt.data.corpus.splits import split_options
+from earthgpt.data.corpus.tiling import clip_to_image, cut_record, needs_tiling
 from earthgpt.data.instructions.convert import InstructionOptions, to_conversations
 from earthgpt.data.records import DetectionRecord, Record, record_to_dict
 from earthgpt.data.sources import DataRootError, Skip, Source, get_source
@@ -103,8 +104,9 @@ class SourceBank:
                 f"{where}.root: {root} does not exist; set sources[{index}].root to the {spec.name} folder relative "
                 f"to data_root={self.data_root} (or set data_root / --data / EARTHGPT_DATA)"
             )
+        options = split_options(spec.name, spec.options, f"{where}.options")  # checked by BuildConfig already
         try:
-            return cls(root, split=split, **spec.options)
+            return cls(root, split=split, **options)
         except DataRootError as e:
             raise ConfigError(f"{where}.root: {e}") from e
         except TypeError as e:

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from earthgpt.data.build import build
-from earthgpt.data.build.runner import BuildResult
-from tests.data.builder.helpers import make_mini_root, mini_config
+from earthgpt.data.corpus import build
+from earthgpt.data.corpus.runner import BuildResult
+from tests.data.corpus.helpers import make_mini_root, mini_config
 
 
 @pytest.fixture(scope="session")

@@ -13,15 +13,15 @@ import numpy as np
 import pytest
 from PIL import Image
 
-import earthgpt.data.build.units as units
+import earthgpt.data.corpus.units as units
 import earthgpt.data.sources._shared as shared
-from earthgpt.data.build import BuildConfig, SourceSpec, build, read_manifest
-from earthgpt.data.build.config import TilingOptions
 from earthgpt.data.conversation import Conversation
+from earthgpt.data.corpus import BuildConfig, SourceSpec, build, read_manifest
+from earthgpt.data.corpus.config import TilingOptions
 from earthgpt.data.instructions.convert import InstructionOptions
 from earthgpt.data.records import Record
 from earthgpt.data.sources import Skip, get_source
-from tests.data.builder.helpers import copy_hit_uav
+from tests.data.corpus.helpers import copy_hit_uav
 from tests.data.fakes import eurosat
 
 

@@ -9,14 +9,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from earthgpt.data.build import BuildConfig, SourceSpec, build, export_llava, iter_records, list_sources, show, stats
-from earthgpt.data.build.runner import BuildResult
-from earthgpt.data.build.show import conversation_boxes, find_conversation
+from earthgpt.data.corpus import BuildConfig, SourceSpec, build, export_llava, iter_records, list_sources, show, stats
+from earthgpt.data.corpus.runner import BuildResult
+from earthgpt.data.corpus.show import conversation_boxes, find_conversation
 from earthgpt.data.imagery import load_image
 from earthgpt.data.records import DetectionRecord
 from earthgpt.data.sources import all_sources
 from earthgpt.geometry import HBB
-from tests.data.builder.helpers import copy_hit_uav
+from tests.data.corpus.helpers import copy_hit_uav
 from tests.data.fakes import eurosat
 
 
@@ -54,7 +54,8 @@ def test_stats_lists_skips_by_reason_and_source(data_root: Path, tmp_path: Path)
     build(config, progress=False)
     text = stats(tmp_path / "out")
     assert "malformed_annotation" in text
-    assert [ln.split() for ln in text.splitlines() if ln.startswith("hit_uav ")] == [
+    skip_rows = text.split("Skip reason")[-1]  # below the header of the skips by source
+    assert [ln.split() for ln in skip_rows.splitlines() if ln.startswith("hit_uav ")] == [
         ["hit_uav", "malformed_annotation", "1"]
     ]
 

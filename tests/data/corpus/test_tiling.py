@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Polygon
 
-from earthgpt.data.build.config import TilingOptions
-from earthgpt.data.build.tiling import (
+from earthgpt.data.corpus.config import TilingOptions
+from earthgpt.data.corpus.tiling import (
     clip_to_image,
     cut_box,
     cut_record,

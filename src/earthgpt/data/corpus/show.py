@@ -8,7 +8,7 @@ from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
-from earthgpt.data.build.manifest import iter_conversations, read_manifest
+from earthgpt.data.corpus.manifest import iter_conversations, read_manifest
 from earthgpt.data.imagery import load_image
 from earthgpt.data.records import ImageRef
 from earthgpt.geometry import LabeledBox

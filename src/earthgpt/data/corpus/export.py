@@ -22,7 +22,7 @@ from typing import Any
 
 from PIL import Image
 
-from earthgpt.data.build.manifest import iter_conversations, read_manifest
+from earthgpt.data.corpus.manifest import iter_conversations, read_manifest
 from earthgpt.data.imagery import ImageReadError, load_image
 from earthgpt.data.records import ImageRef
 
