@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -40,18 +42,48 @@ def text(element: ET.Element, tag: str, default: str | None = None) -> str:
     return child.text.strip()
 
 
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?|nan|inf|infinity)", re.ASCII | re.IGNORECASE)
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+
+
+def read_number(raw: str, what: str) -> float:
+    """A decimal number written in ASCII (``12``, ``-3.5``, ``1e3``; ``nan`` and ``inf`` pass through, to be
+    skipped as ``nan_coordinate``); AnnotationError naming ``what`` otherwise.
+
+    ``float()`` alone would also read Arabic-Indic or full-width digits and ``1_000``: annotation files of these
+    datasets are ASCII, so such a field is a damaged or foreign file, reported rather than guessed at.
+    """
+    value = raw.strip()
+    if not _NUMBER.fullmatch(value):
+        hint = " (digits must be ASCII 0-9)" if not value.isascii() else ""
+        raise AnnotationError(f"{what} is {raw!r}, not a number{hint}")
+    return float(value)
+
+
+def read_int(raw: Any, what: str) -> int:
+    """An integer from json (an int, an integral float, or ASCII digits in a string); AnnotationError otherwise."""
+    if isinstance(raw, bool):
+        raise AnnotationError(f"{what} is {raw!r}, not an integer")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
+        return int(raw.strip())
+    raise AnnotationError(f"{what} is {raw!r}, not an integer (digits must be ASCII 0-9)")
+
+
 def number(element: ET.Element, tag: str) -> float:
-    """The child ``tag`` as a float (NaN and inf pass through, to be skipped as ``nan_coordinate``)."""
-    raw = text(element, tag)
-    try:
-        return float(raw)
-    except ValueError as e:
-        raise AnnotationError(f"<{tag}> is {raw!r}, not a number") from e
+    """The child ``tag`` as a float (see :func:`read_number`)."""
+    return read_number(text(element, tag), f"<{tag}>")
 
 
 def voc_size(root: ET.Element) -> tuple[int, int]:
-    """(width, height) from <size>; AnnotationError if missing."""
-    return int(number(root, "size/width")), int(number(root, "size/height"))
+    """(width, height) from <size>; AnnotationError if missing or not a finite number."""
+    width, height = number(root, "size/width"), number(root, "size/height")
+    if not (math.isfinite(width) and math.isfinite(height)):
+        raise AnnotationError(f"<size> is {width} x {height}, not a pixel size")
+    return int(width), int(height)
 
 
 def voc_hbb(obj: ET.Element, tag: str = "bndbox") -> HBB:
@@ -83,11 +115,8 @@ def polygon_obb(values: Sequence[float]) -> OBB:
 
 
 def parse_floats(parts: Sequence[str], what: str) -> list[float]:
-    """Numbers from text fields; AnnotationError naming ``what`` if one is not a number."""
-    try:
-        return [float(p) for p in parts]
-    except ValueError as e:
-        raise AnnotationError(f"{what}: {e}") from e
+    """Numbers from text fields (see :func:`read_number`); AnnotationError naming ``what`` if one is not."""
+    return [read_number(p, what) for p in parts]
 
 
 def corner_obb(element: ET.Element, tags: Sequence[str]) -> OBB:
@@ -208,30 +237,81 @@ class CocoImage:
 
 @dataclass(frozen=True)
 class CocoIndex:
-    """A COCO json indexed for per-image reading: images by file name, annotations by image id, class names."""
+    """A COCO json indexed for per-image reading: images by file name, annotations by image id, class names, and
+    the entries that could not be used (item -> (skip reason, detail)): ``images[3]`` lacking a key,
+    ``categories[1]`` without a name, ``annotations[17]`` without an image id, and ``image_id=42`` for the
+    annotations whose image the file does not list (orphans, one item per missing image id)."""
 
     images: dict[str, CocoImage]
     annotations: dict[Any, list[dict[str, Any]]]
     categories: dict[Any, str]
+    bad: dict[str, tuple[str, str]]
 
 
 def read_coco(path: Path) -> CocoIndex:
-    """Index a COCO detection json; AnnotationError naming the file if it does not parse or lacks a key."""
+    """Index a COCO detection json. A file that does not parse, or has no ``images`` list, raises
+    AnnotationError naming it; one bad entry is set aside in ``bad`` and the rest is kept."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        images = {
-            str(im["file_name"]): CocoImage(im["id"], str(im["file_name"]), int(im["width"]), int(im["height"]))
-            for im in data["images"]
-        }
-        categories = {c["id"]: str(c["name"]) for c in data.get("categories", [])}
-        annotations: dict[Any, list[dict[str, Any]]] = {}
-        for ann in data.get("annotations", []):
-            annotations.setdefault(ann["image_id"], []).append(ann)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise AnnotationError(f"{path}: not readable json ({e})") from e
-    except (KeyError, TypeError, ValueError) as e:
-        raise AnnotationError(f"{path}: not a COCO detection file ({type(e).__name__}: {e})") from e
-    return CocoIndex(images, annotations, categories)
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise AnnotationError(f"{path}: not a COCO detection file (no 'images' list at the top level)")
+    bad: dict[str, tuple[str, str]] = {}
+    images = _coco_images(data["images"], path.name, bad)
+    categories: dict[Any, str] = {}
+    for n, cat in enumerate(_json_list(data, "categories")):
+        if isinstance(cat, dict) and _hashable(cat.get("id")) and isinstance(cat.get("name"), str):
+            categories[cat["id"]] = cat["name"]
+        else:
+            bad[f"categories[{n}]"] = ("malformed_annotation", f"categories[{n}] of {path.name} lacks id or name")
+    # an annotation of a listed image whose entry is unusable goes with that image's skip, not as an orphan
+    known = {im.get("id") for im in data["images"] if isinstance(im, dict) and _hashable(im.get("id"))}
+    annotations: dict[Any, list[dict[str, Any]]] = {}
+    orphans: dict[Any, list[Any]] = {}
+    for n, ann in enumerate(_json_list(data, "annotations")):
+        if not isinstance(ann, dict) or not _hashable(ann.get("image_id")):
+            bad[f"annotations[{n}]"] = ("malformed_annotation", f"annotations[{n}] of {path.name} has no image_id")
+        elif ann["image_id"] in known:
+            annotations.setdefault(ann["image_id"], []).append(ann)
+        else:
+            orphans.setdefault(ann["image_id"], []).append(ann.get("id", f"annotations[{n}]"))
+    for image_id, ids in orphans.items():
+        shown = ", ".join(str(i) for i in ids[:5]) + (", ..." if len(ids) > 5 else "")
+        detail = f"{len(ids)} annotations (ids {shown}) refer to image id {image_id!r}, which {path.name} does not list"
+        bad[f"image_id={image_id}"] = ("orphan_annotation", detail)
+    return CocoIndex(images, annotations, categories, bad)
+
+
+def _json_list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    return value if isinstance(value, list) else []
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def _coco_images(entries: list[Any], name: str, bad: dict[str, tuple[str, str]]) -> dict[str, CocoImage]:
+    """The usable ``images`` entries by file name; the others go to ``bad`` named by index (and id)."""
+    images: dict[str, CocoImage] = {}
+    for n, im in enumerate(entries):
+        try:
+            if not isinstance(im, dict) or not _hashable(im.get("id")) or not isinstance(im.get("file_name"), str):
+                raise AnnotationError("lacks id or file_name")
+            entry = CocoImage(
+                im["id"], im["file_name"], read_int(im.get("width"), "width"), read_int(im.get("height"), "height")
+            )
+            if entry.file_name in images:
+                raise AnnotationError(
+                    f"repeats file_name {entry.file_name!r} of image id {images[entry.file_name].id!r}"
+                )
+        except AnnotationError as e:
+            ident = f" (id {im.get('id')!r})" if isinstance(im, dict) and "id" in im else ""
+            bad[f"images[{n}]"] = ("malformed_annotation", f"images[{n}]{ident} of {name}: {e}")
+            continue
+        images[entry.file_name] = entry
+    return images
 
 
 @dataclass(frozen=True)
