@@ -14,8 +14,8 @@ import pytest
 
 from earthgpt.data.records import Record, VQARecord
 from earthgpt.data.sources import Skip, get_source
+from earthgpt.data.sources._annotation_formats import AnnotationError, dota_object, read_int, read_number
 from earthgpt.data.sources._detection import box_problem
-from earthgpt.data.sources._formats import AnnotationError, dota_object, read_int, read_number
 from earthgpt.geometry import HBB, OBB
 from tests.data.builder.helpers import copy_dota, copy_hit_uav
 from tests.data.sources.detection_helpers import split_output

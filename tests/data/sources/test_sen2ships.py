@@ -11,9 +11,9 @@ from pycocotools import mask as mask_utils
 from shapely.geometry import MultiPoint, Polygon
 
 from earthgpt.data.sources import get_source
-from earthgpt.data.sources._formats import rle_pixels
 from earthgpt.geometry import OBB
 from earthgpt.geometry.formats import coco_to_hbb
+from earthgpt.geometry.masks import rle_pixels
 from tests.data.sources.detection_helpers import split_output
 
 

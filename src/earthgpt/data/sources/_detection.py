@@ -8,30 +8,28 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from earthgpt.data.records import DetectionRecord, ImageRef, Record
-from earthgpt.data.sources._formats import (
+from earthgpt.data.sources._annotation_formats import (
     AnnotationError,
     CocoImage,
     CocoIndex,
-    mask_obb,
-    min_area_obb,
     pairs,
     read_coco,
     read_xml,
-    rle_pixels,
     text,
     voc_hbb,
 )
 from earthgpt.data.sources._shared import hash_split, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source
-from earthgpt.geometry import HBB, OBB, Box, LabeledBox, clip_box
+from earthgpt.geometry import HBB, OBB, Box, BoxKind, LabeledBox, clip_box
 from earthgpt.geometry.formats import coco_to_hbb
+from earthgpt.geometry.masks import mask_obb, rle_pixels
+from earthgpt.geometry.polygons import min_area_obb
 
 log = logging.getLogger(__name__)
 
-BoxKind = Literal["hbb", "obb"]
 CROWD = "<crowd or ignore region>"  # the class name given to COCO annotations flagged iscrowd or ignore
 T = TypeVar("T")
 

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from earthgpt.data.records import CaptionRecord, ImageRef, Record
-from earthgpt.data.sources._formats import AnnotationError, read_int
+from earthgpt.data.sources._annotation_formats import AnnotationError, read_int
 from earthgpt.data.sources._karpathy import load_json
 from earthgpt.data.sources._shared import ImageFinder, IndexedSource, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, register

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from earthgpt.data.records import GroundingRecord, ImageRef, Record, RegionCaptionRecord
-from earthgpt.data.sources._formats import read_number
+from earthgpt.data.sources._annotation_formats import read_number
 from earthgpt.data.sources._shared import ImageFinder, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
 from earthgpt.data.sources.dior import DIOR_LABELS

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from earthgpt.data.records import QAPair, Record, VQARecord
-from earthgpt.data.sources._formats import AnnotationError, read_int
+from earthgpt.data.sources._annotation_formats import AnnotationError, read_int
 from earthgpt.data.sources._karpathy import load_json
 from earthgpt.data.sources._shared import probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register

@@ -1,4 +1,5 @@
-"""Readers of the annotation formats shared by several detection datasets: VOC-style xml, roLabelImg, polygons."""
+"""Readers of the annotation formats shared by several datasets: VOC-style xml, roLabelImg, COCO json, DOTA txt,
+and the numbers in them (ASCII decimals only)."""
 
 from __future__ import annotations
 
@@ -12,12 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
-from shapely.geometry import Polygon
 
 from earthgpt.geometry import HBB, OBB
-from earthgpt.geometry.formats import rotated_to_obb
-from earthgpt.geometry.order import min_area_rect, obb_from_rotated, obb_to_hbb
+from earthgpt.geometry.order import obb_from_rotated
+from earthgpt.geometry.polygons import min_area_obb
 
 
 class AnnotationError(ValueError):
@@ -98,13 +97,13 @@ def robndbox_obb(obj: ET.Element) -> OBB:
     """The roLabelImg <robndbox> (cx, cy, w, h, angle in radians) of an <object> as four corners.
 
     roLabelImg turns the w x h rectangle by ``angle`` clockwise on screen (its reader maps each corner with
-    ``rotatePoint(cx, cy, cx -+ w/2, cy -+ h/2, -angle)``); ``rotated_to_obb`` uses the same convention and
+    ``rotatePoint(cx, cy, cx -+ w/2, cy -+ h/2, -angle)``); ``obb_from_rotated`` uses the same convention and
     returns the corners in the paper's order.
     """
     rb = obj.find("robndbox")
     if rb is None:
         raise AnnotationError("<object> has no <robndbox>")
-    return rotated_to_obb(number(rb, "cx"), number(rb, "cy"), number(rb, "w"), number(rb, "h"), number(rb, "angle"))
+    return obb_from_rotated(number(rb, "cx"), number(rb, "cy"), number(rb, "w"), number(rb, "h"), number(rb, "angle"))
 
 
 def polygon_obb(values: Sequence[float]) -> OBB:
@@ -145,84 +144,11 @@ def dior_obb(obj: ET.Element) -> OBB:
     return corner_obb(rb, DIOR_CORNER_TAGS)
 
 
-def enclosing_hbb(box: HBB | OBB) -> HBB:
-    """The horizontal box enclosing any box."""
-    return box if isinstance(box, HBB) else obb_to_hbb(box)
-
-
-def min_area_obb(points: Sequence[tuple[float, float]] | np.ndarray) -> OBB:
-    """The minimum-area rectangle around a point set (polygon vertices, mask pixel corners), in the paper's
-    corner order; AnnotationError for points that span no area."""
-    xy = np.asarray(points, dtype=np.float64).reshape(-1, 2)  # [N, 2]
-    if not np.isfinite(xy).all():
-        raise AnnotationError("a point is NaN or infinite")
-    hull = shapely.convex_hull(shapely.multipoints(xy))
-    if not isinstance(hull, Polygon):
-        raise AnnotationError(f"{len(xy)} points span no area, so they have no enclosing rectangle")
-    cx, cy, w, h, angle = min_area_rect(list(hull.exterior.coords)[:-1])
-    return obb_from_rotated(cx, cy, w, h, angle)
-
-
 def pairs(values: Sequence[float]) -> list[tuple[float, float]]:
     """[x1, y1, x2, y2, ...] -> [(x1, y1), (x2, y2), ...]; AnnotationError for an odd count."""
     if len(values) % 2:
         raise AnnotationError(f"a point list needs an even count of numbers, got {len(values)}")
     return [(float(values[i]), float(values[i + 1])) for i in range(0, len(values), 2)]
-
-
-def mask_hbb(rows: np.ndarray, cols: np.ndarray) -> HBB:
-    """The box enclosing mask pixels given by their rows and columns; pixel (r, c) covers [c, c+1] x [r, r+1]."""
-    if rows.size == 0:
-        raise AnnotationError("the mask is empty")
-    return HBB(float(cols.min()), float(rows.min()), float(cols.max() + 1), float(rows.max() + 1))
-
-
-def mask_obb(rows: np.ndarray, cols: np.ndarray) -> OBB:
-    """The minimum-area rectangle around mask pixels (all four corners of each pixel), paper corner order."""
-    if rows.size == 0:
-        raise AnnotationError("the mask is empty")
-    corners = np.concatenate([np.stack([cols + dx, rows + dy], axis=1) for dx in (0, 1) for dy in (0, 1)])  # [4N, 2]
-    return min_area_obb(np.unique(corners, axis=0))
-
-
-def rle_pixels(segmentation: Any, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, cols) of the pixels set in a COCO RLE.
-
-    An uncompressed RLE (``counts`` a list of run lengths, alternating off/on, column-major over an H x W
-    image) is expanded run by run without building the whole mask; a compressed RLE (``counts`` a string) is
-    decoded with pycocotools. AnnotationError if it is not an RLE or does not fit ``size``.
-    """
-    if not isinstance(segmentation, dict) or "counts" not in segmentation:
-        raise AnnotationError(f"segmentation is not an RLE dict: {str(segmentation)[:80]}")
-    counts = segmentation["counts"]
-    if isinstance(counts, list):
-        runs = np.asarray(counts, dtype=np.int64)
-        if runs.size and (runs.min() < 0 or runs.sum() != height * width):
-            raise AnnotationError(f"RLE counts sum to {int(runs.sum())}, not {height}x{width}")
-        ends = np.cumsum(runs)
-        starts = ends - runs
-        on = [np.arange(a, b) for a, b in zip(starts[1::2], ends[1::2], strict=True)]
-        index = np.concatenate(on) if on else np.zeros(0, dtype=np.int64)
-        return index % height, index // height
-    mask = rle_mask(segmentation, height, width)
-    rows, cols = np.nonzero(mask)
-    return rows, cols
-
-
-def rle_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
-    """A COCO RLE (compressed, or uncompressed with a ``counts`` list) decoded to a uint8 mask [H, W] by
-    pycocotools."""
-    from pycocotools import mask as mask_utils
-
-    if not isinstance(segmentation, dict) or "counts" not in segmentation:
-        raise AnnotationError(f"segmentation is not an RLE dict: {str(segmentation)[:80]}")
-    try:
-        rle = segmentation
-        if isinstance(segmentation["counts"], list):
-            rle = mask_utils.frPyObjects(segmentation, height, width)
-        return np.asarray(mask_utils.decode(rle), dtype=np.uint8)
-    except (TypeError, ValueError) as e:
-        raise AnnotationError(f"cannot decode the RLE mask: {e}") from e
 
 
 @dataclass(frozen=True)
