@@ -22,12 +22,12 @@ from earthgpt.geometry import (
     from_grid,
     hbb_to_coco,
     hbb_to_voc,
+    obb_from_rotated,
     obb_iou,
     obb_to_dota,
     obb_to_rotated,
     parse_falcon,
     parse_geochat,
-    rotated_to_obb,
     to_falcon,
     to_geochat,
     to_grid,
@@ -62,10 +62,10 @@ def test_pixel_format_round_trips(four: list[float], eight: list[float]) -> None
 @given(rotated(0, 800))
 def test_rotated_radians_and_degrees_agree(params: tuple[float, ...]) -> None:
     cx, cy, w, h, a = params
-    rad = rotated_to_obb(cx, cy, w, h, a)
-    deg = rotated_to_obb(cx, cy, w, h, math.degrees(a), degrees=True)
+    rad = obb_from_rotated(cx, cy, w, h, a)
+    deg = obb_from_rotated(cx, cy, w, h, math.degrees(a), degrees=True)
     assert deg.as_tuple() == pytest.approx(rad.as_tuple(), abs=1e-9)
-    assert rotated_to_obb(*obb_to_rotated(rad)).as_tuple() == pytest.approx(rad.as_tuple(), abs=1e-9)
+    assert obb_from_rotated(*obb_to_rotated(rad)).as_tuple() == pytest.approx(rad.as_tuple(), abs=1e-9)
 
 
 def test_coco_round_trip_on_real_hrsid_labels(data_root: Path) -> None:

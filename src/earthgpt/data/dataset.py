@@ -53,7 +53,7 @@ class ImageCache:
         hit = self._items.get(key)
         if hit is not None:
             return hit
-        pixels = model_input(load_image(ref, self.root), self.size)  # [3, S, S]
+        pixels = model_input(load_image(ref, self.root, max_side=self.size), self.size)  # [3, S, S]
         if len(self._items) < self.max_items:
             self._items[key] = pixels
         return pixels

@@ -1,6 +1,6 @@
 """Boxes of every kind, their normalisation, text form, format converters and IoU."""
 
-from earthgpt.geometry.boxes import HBB, OBB, Box, LabeledBox
+from earthgpt.geometry.boxes import HBB, OBB, Box, BoxKind, LabeledBox
 from earthgpt.geometry.codec import (
     CLAMP_TOLERANCE,
     DEFAULT_DECIMALS,
@@ -23,7 +23,6 @@ from earthgpt.geometry.formats import (
     obb_to_dota,
     parse_falcon,
     parse_geochat,
-    rotated_to_obb,
     to_falcon,
     to_geochat,
     to_grid,
@@ -56,6 +55,7 @@ __all__ = [
     "HBB",
     "OBB",
     "Box",
+    "BoxKind",
     "LabeledBox",
     "ParseResult",
     "box_corners",
@@ -90,7 +90,6 @@ __all__ = [
     "parse_falcon",
     "parse_geochat",
     "per_axis_to_square",
-    "rotated_to_obb",
     "square_to_per_axis",
     "to_falcon",
     "to_geochat",

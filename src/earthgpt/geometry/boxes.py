@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, TypeAlias
+from typing import Any, Literal, TypeAlias
+
+BoxKind: TypeAlias = Literal["hbb", "obb"]
+"""Which box type a task, source or reader deals in: horizontal or oriented."""
 
 
 @dataclass(frozen=True)

@@ -25,12 +25,11 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 from shapely.errors import GEOSException
 from shapely.geometry import Polygon
 
-from earthgpt.geometry.boxes import HBB, OBB, Box, LabeledBox
+from earthgpt.geometry.boxes import HBB, OBB, Box, BoxKind, LabeledBox
 from earthgpt.geometry.order import order_obb
 
 __all__ = [
@@ -45,7 +44,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-BoxKind = Literal["hbb", "obb"]
 
 DEFAULT_DECIMALS = 3
 # Coordinates within this distance outside [0, 1] are clamped; further out the box is dropped.

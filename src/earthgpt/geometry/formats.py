@@ -35,9 +35,8 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Sequence
-from typing import Literal
 
-from earthgpt.geometry.boxes import HBB, OBB, Box
+from earthgpt.geometry.boxes import HBB, OBB, Box, BoxKind
 from earthgpt.geometry.order import obb_from_rotated, obb_to_rotated
 
 __all__ = [
@@ -53,7 +52,6 @@ __all__ = [
     "obb_to_dota",
     "parse_falcon",
     "parse_geochat",
-    "rotated_to_obb",
     "to_falcon",
     "to_geochat",
     "to_grid",
@@ -103,11 +101,6 @@ def obb_to_dota(obb: OBB) -> list[float]:
     return list(obb.points)
 
 
-def rotated_to_obb(cx: float, cy: float, w: float, h: float, angle: float, degrees: bool = False) -> OBB:
-    """Rotated box -> OBB in the paper's corner order; ``degrees=True`` for DIOR-R style angles."""
-    return obb_from_rotated(cx, cy, w, h, angle, degrees=degrees)
-
-
 def to_grid(box: Box, grid: int) -> list[int]:
     """Normalised box -> its coordinates as integers on a 0..grid scale (rounded, clamped)."""
     return [min(grid, max(0, round(v * grid))) for v in box.as_tuple()]
@@ -148,7 +141,7 @@ _INT = r"\s*<\s*(-?[0-9]{1,9})\s*>"
 _GEOCHAT_RE = re.compile(r"\{" + _INT * 4 + r"\s*(?:\|\s*<?\s*(-?[0-9]{1,9})\s*>?\s*)?\}")
 
 
-def _geochat_box(m: re.Match[str], kind: Literal["hbb", "obb"] | None) -> Box:
+def _geochat_box(m: re.Match[str], kind: BoxKind | None) -> Box:
     """One regex match of a GeoChat box -> normalised box."""
     x1, y1, x2, y2 = (int(m.group(i)) / GEOCHAT_GRID for i in range(1, 5))
     theta = int(m.group(5)) if m.group(5) is not None else 90
@@ -158,7 +151,7 @@ def _geochat_box(m: re.Match[str], kind: Literal["hbb", "obb"] | None) -> Box:
     return obb_from_rotated(cx, cy, w, h, float(theta - 90), degrees=True)
 
 
-def parse_geochat(text: str, kind: Literal["hbb", "obb"] | None = None) -> list[Box]:
+def parse_geochat(text: str, kind: BoxKind | None = None) -> list[Box]:
     """Every GeoChat box found in a text, in order; unreadable fragments are skipped, never raises.
 
     ``kind=None`` gives an HBB for ``t == 90`` (or no angle) and an OBB otherwise.
@@ -166,7 +159,7 @@ def parse_geochat(text: str, kind: Literal["hbb", "obb"] | None = None) -> list[
     return [_geochat_box(m, kind) for m in _GEOCHAT_RE.finditer(text)]
 
 
-def from_geochat(text: str, kind: Literal["hbb", "obb"] | None = None) -> Box:
+def from_geochat(text: str, kind: BoxKind | None = None) -> Box:
     """The first GeoChat box in a text; ValueError when there is none."""
     m = _GEOCHAT_RE.search(text)
     if m is None:

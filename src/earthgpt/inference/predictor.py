@@ -66,7 +66,7 @@ class Predictor:
             rgb = image
         else:
             ref = image if isinstance(image, ImageRef) else ImageRef(path=str(image), width=0, height=0)
-            rgb = load_image(ref, root)
+            rgb = load_image(ref, root, max_side=self.model.image_size)
         return torch.from_numpy(model_input(rgb, self.model.image_size))
 
     @torch.no_grad()

@@ -109,5 +109,5 @@ def test_llava_export_layout_and_tile_crops(built: tuple[BuildResult, Path], tmp
 def test_list_sources_names_modality_tasks_and_splits() -> None:
     listed = list_sources()
     assert [n for n, *_ in listed] == sorted(all_sources())
-    assert ("hit_uav", "infrared", ("detection",), ("train", "val")) in listed
+    assert ("hit_uav", "infrared", ("detection",), ("train", "val", "test")) in listed
     assert ("aid", "optical", ("scene",), ("train", "test", "all")) in listed

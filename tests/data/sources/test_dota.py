@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from earthgpt.data.sources import get_source
-from earthgpt.data.sources._formats import read_dota
+from earthgpt.data.sources._annotation_formats import read_dota
 from earthgpt.geometry import HBB, OBB
 from tests.data.sources.detection_helpers import BAD_OBJECT_REASONS, split_output
 

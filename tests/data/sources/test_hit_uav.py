@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from earthgpt.data.records import DetectionRecord
-from earthgpt.data.sources import Skip, get_source
+from earthgpt.data.sources import DataRootError, Skip, get_source
 from earthgpt.geometry import HBB, OBB
+from tests.data.builder.helpers import copy_hit_uav
 
 STEM = "0_100_30_0_03280"
 
@@ -140,4 +141,18 @@ def test_unknown_option_and_split_are_errors(hit_uav: Path) -> None:
     with pytest.raises(ValueError, match="kind"):
         source(hit_uav, "train", kind="polygon")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="split"):
-        source(hit_uav, "test")
+        source(hit_uav, "trainval")  # not a list of the release
+
+
+def test_the_official_test_list_is_read_where_the_release_has_it(data_root: Path, tmp_path: Path) -> None:
+    """The shared sample lacks ``test.txt`` (the full release lists 579 images there): the split names the file it
+    needs; given the list, it reads exactly the images listed."""
+    root = copy_hit_uav(data_root, tmp_path, n_train=3, n_val=2)
+    with pytest.raises(DataRootError, match=r"ImageSets/Main/test\.txt not found"):
+        get_source("hit_uav")(root, "test").items()
+    val = (root / "normal_xml/ImageSets/Main/val.txt").read_bytes()
+    (root / "normal_xml/ImageSets/Main/test.txt").write_bytes(val)
+    test = get_source("hit_uav")(root, "test")
+    assert test.items() == get_source("hit_uav")(root, "val").items() and len(test.items()) == 2
+    records = [r for r in test if isinstance(r, DetectionRecord)]
+    assert {r.split for r in records} == {"test"} and len(records) == 2

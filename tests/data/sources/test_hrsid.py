@@ -10,7 +10,7 @@ import pytest
 from shapely.geometry import MultiPoint, Polygon
 
 from earthgpt.data.sources import get_source
-from earthgpt.data.sources._formats import CocoImage
+from earthgpt.data.sources._annotation_formats import CocoImage
 from earthgpt.geometry import HBB, OBB
 from tests.data.sources.detection_helpers import split_output
 

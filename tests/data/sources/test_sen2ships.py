@@ -11,9 +11,9 @@ from pycocotools import mask as mask_utils
 from shapely.geometry import MultiPoint, Polygon
 
 from earthgpt.data.sources import get_source
-from earthgpt.data.sources._formats import rle_pixels
 from earthgpt.geometry import OBB
 from earthgpt.geometry.formats import coco_to_hbb
+from earthgpt.geometry.masks import rle_pixels
 from tests.data.sources.detection_helpers import split_output
 
 
@@ -65,7 +65,7 @@ def test_boxes_equal_json_bbox_and_rasters_as_stored(sen2ships: Path, coco: dict
         "uint16",
     )
     assert busan.tile is None  # the scene stays whole
-    assert by_id["klang_rgb.tiff"].image.bands == 4  # the RGBA True_color PNG
+    assert by_id["klang_rgb.tiff"].image.bands == 3  # the RGBA True_color PNG, read without its alpha band
     ids = {im["file_name"]: im["id"] for im in coco["images"]}
     for name, record in by_id.items():
         expected = [coco_to_hbb(a["bbox"]) for a in coco["annotations"] if a["image_id"] == ids[name]]

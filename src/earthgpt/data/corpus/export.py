@@ -77,7 +77,7 @@ def _materialise(ref: ImageRef, name: str, link: bool, data_root: Path, export_d
     if link:
         src = ref.resolve(data_root).resolve()
         if not src.is_file():
-            raise ImageReadError(f"image file not found: {src}")
+            raise ImageReadError(src, "image file not found", "check the data root given to the export")
         try:
             os.symlink(src, target)
         except OSError:

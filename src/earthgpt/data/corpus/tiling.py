@@ -11,19 +11,18 @@ then reducing the visible polygon to four corners (``polygon_quad``) or taking i
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections import Counter
 from collections.abc import Sequence
 
-import shapely
 from shapely.errors import GEOSException
-from shapely.geometry import MultiPoint, Polygon
+from shapely.geometry import Polygon
 from shapely.geometry import box as shapely_box
 
 from earthgpt.data.corpus.config import ObbClip, TilingOptions
 from earthgpt.data.records import DetectionRecord, ImageRef, Record, Tile
 from earthgpt.data.sources.base import Skip
 from earthgpt.geometry import HBB, OBB, Box, LabeledBox
+from earthgpt.geometry.polygons import clamped_min_area_rect, hull_polygon, polygon_quad
 
 _EPS = 1e-9
 
@@ -67,47 +66,10 @@ def tile_windows(width: int, height: int, size: int, overlap: int, scale: float 
     return tiles
 
 
-def _polygon(box: Box) -> Polygon | None:
-    """The box's area as a polygon (the convex hull of an OBB's corners, so corner order does not matter)."""
-    coords = box.as_tuple()
-    if not all(math.isfinite(v) for v in coords):
-        return None
-    if isinstance(box, HBB):
-        if box.x2 <= box.x1 or box.y2 <= box.y1:
-            return None
-        return shapely_box(box.x1, box.y1, box.x2, box.y2)
-    hull = MultiPoint(box.corners()).convex_hull
-    return hull if isinstance(hull, Polygon) and hull.area > 0 else None
-
-
-def polygon_quad(poly: Polygon) -> list[tuple[float, float]]:
-    """A convex polygon reduced to four corners: the ends of its shortest edge merge into their midpoint until four
-    remain (a triangle keeps its vertices and repeats the last one). Every corner stays inside the polygon's hull."""
-    pts = [(float(x), float(y)) for x, y in shapely.simplify(poly, 0.0).exterior.coords[:-1]]
-    while len(pts) > 4:
-        n = len(pts)
-        i = min(range(n), key=lambda k: math.dist(pts[k], pts[(k + 1) % n]))
-        j = (i + 1) % n
-        mid = ((pts[i][0] + pts[j][0]) / 2.0, (pts[i][1] + pts[j][1]) / 2.0)
-        pts[i] = mid
-        del pts[j]
-    while len(pts) < 4:
-        pts.append(pts[-1])
-    return pts
-
-
-def _min_area_rect(poly: Polygon, frame: tuple[float, float, float, float]) -> list[tuple[float, float]]:
-    """The minimum-area rectangle around ``poly``, its corners clamped into ``frame`` (x1, y1, x2, y2)."""
-    rect = poly.minimum_rotated_rectangle
-    coords = list(rect.exterior.coords)[:4] if isinstance(rect, Polygon) else list(poly.exterior.coords)[:4]
-    x1, y1, x2, y2 = frame
-    return [(min(max(float(x), x1), x2), min(max(float(y), y1), y2)) for x, y in coords]
-
-
 def cut_box(box: Box, tile: Tile, min_visible: float, obb_clip: ObbClip = "polygon_quad") -> Box | None:
     """``box`` (source pixels) as seen in ``tile`` (tile pixels: shifted by the offset, times the scale), or None
     when less than ``min_visible`` of its area inside the image lies in the tile."""
-    poly = _polygon(box)
+    poly = hull_polygon(box)
     if poly is None:
         return None
     image = shapely_box(0, 0, tile.source_width, tile.source_height)
@@ -136,7 +98,7 @@ def cut_box(box: Box, tile: Tile, min_visible: float, obb_clip: ObbClip = "polyg
     elif obb_clip == "polygon_quad":
         corners = [out(x, y) for x, y in polygon_quad(visible)]
     else:
-        corners = [out(x, y) for x, y in _min_area_rect(visible, frame)]
+        corners = [out(x, y) for x, y in clamped_min_area_rect(visible, frame)]
     return OBB(tuple(v for xy in corners for v in xy))  # type: ignore[arg-type]
 
 

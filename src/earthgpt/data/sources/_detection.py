@@ -8,30 +8,28 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Literal, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 from earthgpt.data.records import DetectionRecord, ImageRef, Record
-from earthgpt.data.sources._formats import (
+from earthgpt.data.sources._annotation_formats import (
     AnnotationError,
     CocoImage,
     CocoIndex,
-    mask_obb,
-    min_area_obb,
     pairs,
     read_coco,
     read_xml,
-    rle_pixels,
     text,
     voc_hbb,
 )
 from earthgpt.data.sources._shared import hash_split, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source
-from earthgpt.geometry import HBB, OBB, Box, LabeledBox, clip_box
+from earthgpt.geometry import HBB, OBB, Box, BoxKind, LabeledBox, clip_box
 from earthgpt.geometry.formats import coco_to_hbb
+from earthgpt.geometry.masks import mask_obb, rle_pixels
+from earthgpt.geometry.polygons import min_area_obb
 
 log = logging.getLogger(__name__)
 
-BoxKind = Literal["hbb", "obb"]
 CROWD = "<crowd or ignore region>"  # the class name given to COCO annotations flagged iscrowd or ignore
 T = TypeVar("T")
 
@@ -49,6 +47,13 @@ def loose(name: str) -> str:
     return " ".join(name.lower().replace("_", " ").replace("-", " ").split())
 
 
+CLIP_TOLERANCE = 0.05
+"""How far a horizontal box may reach past the image edge and still be clipped to it: this share of the image side,
+at least ``CLIP_TOLERANCE_PX`` (annotation tools write the last pixel as ``width`` or ``width + 1``). A box reaching
+further was written for another image size and is skipped as ``box_beyond_image``."""
+CLIP_TOLERANCE_PX = 8.0
+
+
 def box_problem(box: Box, width: int, height: int) -> tuple[str, str] | None:
     """(skip reason, detail) for a box that cannot be kept, None for a good one."""
     coords = box.as_tuple()
@@ -59,14 +64,24 @@ def box_problem(box: Box, width: int, height: int) -> tuple[str, str] | None:
     xs, ys = coords[0::2], coords[1::2]
     if max(xs) <= 0 or max(ys) <= 0 or min(xs) >= width or min(ys) >= height:
         return "box_outside_image", f"coordinates {coords} in a {width}x{height} image"
+    if isinstance(box, HBB):
+        over_x, over_y = max(-box.x1, box.x2 - width, 0.0), max(-box.y1, box.y2 - height, 0.0)
+        if over_x > max(CLIP_TOLERANCE_PX, CLIP_TOLERANCE * width) or over_y > max(
+            CLIP_TOLERANCE_PX, CLIP_TOLERANCE * height
+        ):
+            return "box_beyond_image", (
+                f"coordinates {coords} reach {over_x:g} px (x) / {over_y:g} px (y) past the {width}x{height} image, "
+                f"more than the {CLIP_TOLERANCE:.0%} clipped to the edge"
+            )
     return None
 
 
 class DetectionSource(Source):
     """A detection dataset: subclasses read their own files into :class:`RawObject` lists and call ``detections``.
 
-    A horizontal box reaching beyond the image is clipped to it; an oriented box is kept as written (real
-    DIOR-R corners lie outside the image at times). A box wholly outside, with no area or with a NaN is skipped.
+    A horizontal box reaching a little beyond the image is clipped to it, one reaching far beyond
+    (:data:`CLIP_TOLERANCE`) is skipped; an oriented box is kept as written (real DIOR-R corners lie outside the
+    image at times). A box wholly outside, with no area or with a NaN is skipped.
 
     ``label_map`` maps every class name as written in the files to its category name; a name outside it is skipped
     as ``unknown_class``. ``ignored`` maps names that mark ignore regions (not objects) to the detail of their
@@ -290,7 +305,9 @@ class CocoSource(DetectionSource):
     """A dataset whose boxes sit in one COCO json; an item is an image ``file_name`` of that json.
 
     If the json itself cannot be read, ``items()`` lists the json's own path as the only item and ``load`` of it
-    yields one ``malformed_annotation`` skip, so a broken file is reported rather than raised.
+    yields one ``malformed_annotation`` skip, so a broken file is reported rather than raised. One unusable entry
+    (an image, category or annotation lacking a key; annotations of an image the json does not list) is an item
+    of its own that loads as one skip naming it (see :class:`CocoIndex`); the rest is read.
     """
 
     ignored: ClassVar[Mapping[str, str]] = {CROWD: "a region flagged iscrowd or ignore, not a single object"}
@@ -314,11 +331,14 @@ class CocoSource(DetectionSource):
     def items(self) -> list[str]:
         if self._index is None:
             return [self.annotation_file]
-        return sorted(self._index.images)
+        return sorted([*self._index.images, *self._index.bad])
 
     def load(self, item: str) -> Iterator[Record | Skip]:
         if self._index is None:
             yield self.skip(item, "malformed_annotation", self._error)
+            return
+        if item in self._index.bad:
+            yield self.skip(item, *self._index.bad[item])
             return
         entry = self._index.images.get(item)
         if entry is None:

@@ -43,12 +43,13 @@ def check_fraction(name: str, test_fraction: float) -> float:
 
 
 @functools.lru_cache(maxsize=PROBE_CACHE_SIZE)
-def _probe(path: str, size: int, mtime_ns: int) -> RasterInfo | str:
-    """``probe(path)``, or the message of its ImageReadError; keyed by size and mtime so a changed file is re-read."""
+def _probe(path: str, size: int, mtime_ns: int) -> RasterInfo | tuple[str, str, str]:
+    """``probe(path)``, or the path, problem and fix of its ImageReadError; keyed by size and mtime so a changed
+    file is re-read."""
     try:
         return probe(path)
     except ImageReadError as e:
-        return str(e)
+        return (e.path, e.problem, e.fix)
 
 
 def probe_once(path: str | Path) -> RasterInfo:
@@ -57,8 +58,8 @@ def probe_once(path: str | Path) -> RasterInfo:
     p = os.fspath(path)
     st = os.stat(p)
     info = _probe(p, st.st_size, st.st_mtime_ns)
-    if isinstance(info, str):
-        raise ImageReadError(info)
+    if isinstance(info, tuple):
+        raise ImageReadError(*info)
     return info
 
 

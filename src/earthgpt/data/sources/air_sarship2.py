@@ -8,10 +8,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
+from earthgpt.data.sources._annotation_formats import point_object
 from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
-from earthgpt.data.sources._formats import enclosing_hbb, point_object
 from earthgpt.data.sources._shared import hash_split
 from earthgpt.data.sources.base import DataRootError, Skip, register
+from earthgpt.geometry.polygons import enclosing_hbb
 
 XML_DIR = "AIR-SARShip-2.0-xml"
 DATA_DIR = "AIR-SARShip-2.0-data"

@@ -18,8 +18,10 @@ SKIP_REASONS: tuple[str, ...] = (
     "unreadable_image",  # the image exists but cannot be decoded
     "missing_annotation",  # an image (or split entry) without its annotation file
     "malformed_annotation",  # the annotation file cannot be parsed or lacks a required field
+    "orphan_annotation",  # annotations of an image id that the annotation file does not list
     "empty_annotation",  # parsed, but holds nothing usable (e.g. a detection file with no objects)
     "box_outside_image",  # a box that lies wholly outside the image
+    "box_beyond_image",  # a horizontal box reaching far past the image edge (written for another image size)
     "zero_area_box",  # a box with no area
     "nan_coordinate",  # a coordinate that is NaN or infinite
     "unknown_class",  # a class name outside the dataset's category list

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from earthgpt.data.records import CaptionRecord, ImageRef, Record
+from earthgpt.data.sources._annotation_formats import AnnotationError, read_int
 from earthgpt.data.sources._karpathy import load_json
 from earthgpt.data.sources._shared import ImageFinder, IndexedSource, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, register
@@ -91,8 +92,9 @@ class COCOCaptions(IndexedSource[dict[str, Any]]):
                 item, "missing_image", f"{im['file_name']} ({self.annotation.name}) is not below {self.root}"
             )
         try:
-            return ImageRef(path=im["file_name"], width=int(im["width"]), height=int(im["height"]))
-        except (KeyError, TypeError, ValueError):
+            width, height = read_int(im.get("width"), "width"), read_int(im.get("height"), "height")
+            return ImageRef(path=im["file_name"], width=width, height=height)
+        except AnnotationError:
             return self.skip(item, "malformed_annotation", f"image {item} has no width/height in the json")
 
     def load_entry(self, item: str, im: dict[str, Any] | None) -> Iterator[Record | Skip]:

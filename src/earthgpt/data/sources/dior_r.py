@@ -6,8 +6,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import ClassVar
 
+from earthgpt.data.sources._annotation_formats import dior_obb
 from earthgpt.data.sources._detection import BoxKind
-from earthgpt.data.sources._formats import dior_obb
 from earthgpt.data.sources.base import register
 from earthgpt.data.sources.dior import Dior
 from earthgpt.geometry import OBB

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Literal
 
 from earthgpt.data.records import GroundingRecord, ImageRef, Record, RegionCaptionRecord
+from earthgpt.data.sources._annotation_formats import read_number
 from earthgpt.data.sources._shared import ImageFinder, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
 from earthgpt.data.sources.dior import DIOR_LABELS
@@ -91,7 +92,7 @@ class DIORRSVG(Source):
         candidates = [self.root / _SPLIT_DIRS[self.split_release] / name, self.ann_dir.parent / name]
         for c in candidates:
             if c.is_file():
-                return {int(t) for t in c.read_text().split() if t.strip().isdigit()}
+                return {int(t) for t in c.read_text().split() if t.isascii() and t.isdigit()}
         raise DataRootError(
             f"dior_rsvg: split file {candidates[0]} not found; pass the folder holding DIOR_RSVG/{name} "
             "or use split='all'"
@@ -153,8 +154,8 @@ class DIORRSVG(Source):
         try:
             if box_el is None:
                 raise ValueError("no <bndbox>")
-            x1, y1, x2, y2 = (float(box_el.findtext(t) or "") for t in ("xmin", "ymin", "xmax", "ymax"))
-        except ValueError:
+            x1, y1, x2, y2 = (read_number(box_el.findtext(t) or "", t) for t in ("xmin", "ymin", "xmax", "ymax"))
+        except ValueError:  # AnnotationError is a ValueError
             yield self.skip(item, "malformed_annotation", f"{where}: bndbox missing or not numeric")
             return
         if not text:

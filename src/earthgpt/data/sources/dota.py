@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import ClassVar, Literal
 
 from earthgpt.data.records import ImageRef, Modality, Record
+from earthgpt.data.sources._annotation_formats import AnnotationError, DotaObject, dota_object, read_dota
 from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
-from earthgpt.data.sources._formats import AnnotationError, DotaObject, dota_object, enclosing_hbb, read_dota
 from earthgpt.data.sources.base import DataRootError, Skip, register
+from earthgpt.geometry.polygons import enclosing_hbb
 
 DotaVersion = Literal["1.0", "1.5", "2.0"]
 _V10 = (

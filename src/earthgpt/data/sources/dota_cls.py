@@ -9,10 +9,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import ImageRef, Record, SceneRecord, Tile
+from earthgpt.data.sources._annotation_formats import DotaObject
 from earthgpt.data.sources._detection import box_problem
-from earthgpt.data.sources._formats import DotaObject, enclosing_hbb
 from earthgpt.data.sources.base import Skip, register
 from earthgpt.data.sources.dota import DotaLayout, DotaVersion
+from earthgpt.geometry.polygons import enclosing_hbb
 
 
 def with_tile(image: ImageRef, tile: Tile) -> ImageRef:

@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
+from earthgpt.data.sources._annotation_formats import point_object
 from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
-from earthgpt.data.sources._formats import enclosing_hbb, point_object
 from earthgpt.data.sources.base import DataRootError, Skip, register
+from earthgpt.geometry.polygons import enclosing_hbb
 
 _CLASSES = (
     "Boeing737", "Boeing747", "Boeing777", "Boeing787", "C919", "A220", "A321", "A330", "A350", "ARJ21",

@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from earthgpt.data.records import Modality
+from earthgpt.data.sources._annotation_formats import robndbox_obb
 from earthgpt.data.sources._detection import VocSource
-from earthgpt.data.sources._formats import robndbox_obb
 from earthgpt.data.sources.base import register
 from earthgpt.geometry import OBB
 
@@ -25,7 +25,7 @@ class HitUav(VocSource):
 
         normal_xml/Annotations/<stem>.xml          VOC xml, <bndbox> xmin/ymin/xmax/ymax
         normal_xml/JPEGImages/<stem>.jpg           the images
-        normal_xml/ImageSets/Main/{train,val}.txt  split lists, one stem per line, CRLF line endings
+        normal_xml/ImageSets/Main/{train,val,test}.txt  split lists, one stem per line, CRLF line endings
         rotate_xml/Annotations/<stem>.xml          roLabelImg xml, <robndbox> cx/cy/w/h/angle (angle in RADIANS);
                                                    its <filename> has no extension
         normal_json/, rotate_json/                 the same boxes as COCO-like json (not read here: they list
@@ -38,7 +38,8 @@ class HitUav(VocSource):
     * Classes: Person, Car, Bicycle, OtherVehicle -> "person", "car", "bicycle", "other vehicle". ``DontCare``
       marks regions the annotators could not classify; those objects are dropped, each reported as an
       ``ignored_region`` skip whose detail says it is a DontCare region (37 in the 750-image release).
-    * Splits: the official ``train`` and ``val`` lists (600 and 150 images in the shared release).
+    * Splits: the official ``train``, ``val`` and ``test`` lists of ``ImageSets/Main`` (the full release's
+      test list holds 579 images; the shared sample ships the first two only, 600 and 150 images).
     * Images whose xml has no object (8 in the shared release) become ``empty_annotation`` skips.
 
     Citation: J. Suo, T. Wang, X. Zhang, H. Chen, W. Zhou, W. Shi. "HIT-UAV: A high-altitude infrared thermal
@@ -48,7 +49,7 @@ class HitUav(VocSource):
     name: ClassVar[str] = "hit_uav"
     modality: ClassVar[Modality] = "infrared"
     sensor: ClassVar[str] = "DJI Zenmuse XT2 (thermal)"
-    splits: ClassVar[tuple[str, ...]] = ("train", "val")
+    splits: ClassVar[tuple[str, ...]] = ("train", "val", "test")
     categories: tuple[str, ...] = ("person", "car", "bicycle", "other vehicle")
     label_map: Mapping[str, str] = {
         "Person": "person",
@@ -62,6 +63,7 @@ class HitUav(VocSource):
     split_files: ClassVar[dict[str, tuple[str, ...]]] = {
         "train": ("normal_xml/ImageSets/Main/train.txt",),
         "val": ("normal_xml/ImageSets/Main/val.txt",),
+        "test": ("normal_xml/ImageSets/Main/test.txt",),
     }
 
     def read_obb(self, obj: ET.Element) -> OBB:

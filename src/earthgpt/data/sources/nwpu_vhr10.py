@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
+from earthgpt.data.sources._annotation_formats import AnnotationError, read_number
 from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
-from earthgpt.data.sources._formats import AnnotationError
 from earthgpt.data.sources._shared import hash_split
 from earthgpt.data.sources.base import DataRootError, Skip, register
 from earthgpt.geometry import HBB
@@ -27,7 +27,7 @@ NWPU_CLASSES = (
     "vehicle",
 )
 _NUM = r"\s*([-+]?[\d.]+(?:[eE][-+]?\d+)?|nan|inf)\s*"
-_LINE = re.compile(rf"^\({_NUM},{_NUM}\)\s*,\s*\({_NUM},{_NUM}\)\s*,\s*(\S+)\s*$", re.IGNORECASE)
+_LINE = re.compile(rf"^\({_NUM},{_NUM}\)\s*,\s*\({_NUM},{_NUM}\)\s*,\s*(\S+)\s*$", re.IGNORECASE | re.ASCII)
 
 
 @register
@@ -82,5 +82,5 @@ def _parse(line: str) -> RawObject:
     match = _LINE.match(line)
     if match is None:
         raise AnnotationError(f"line {line!r} is not '(x1,y1),(x2,y2),class_id'")
-    x1, y1, x2, y2 = (float(v) for v in match.groups()[:4])
+    x1, y1, x2, y2 = (read_number(v, f"line {line!r}") for v in match.groups()[:4])
     return RawObject(match.group(5), HBB(x1, y1, x2, y2))

@@ -8,8 +8,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
+from earthgpt.data.sources._annotation_formats import text, voc_hbb
 from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
-from earthgpt.data.sources._formats import text, voc_hbb
 from earthgpt.data.sources._shared import hash_split
 from earthgpt.data.sources.base import DataRootError, Skip, register
 

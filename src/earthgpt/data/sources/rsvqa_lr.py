@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from earthgpt.data.records import QAPair, Record, VQARecord
+from earthgpt.data.sources._annotation_formats import AnnotationError, read_int
 from earthgpt.data.sources._karpathy import load_json
 from earthgpt.data.sources._shared import probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
@@ -57,22 +58,36 @@ class RSVQASource(Source):
         )
 
     def _read(self) -> tuple[dict[int, Any], dict[int, Any], dict[int, Any]]:
+        """The active images, the questions and the answers by id. A file that cannot be read is one bad item
+        (named by its kind) and leaves no image; one entry without a usable id is one bad item (``questions[7]``)
+        and the rest is kept."""
         if self._data is not None:
             return self._data
-        tables: list[dict[int, Any]] = []
-        for kind in KINDS:
-            table: dict[int, Any] = {}
-            try:
-                for e in load_json(self.files[kind])[kind]:
-                    table[int(e["id"])] = e
-            except (OSError, ValueError, KeyError, TypeError) as e:
-                self._bad[kind] = f"{self.files[kind]}: {e}"
-            tables.append(table)
+        tables = [self._table(kind) for kind in KINDS]
         images, questions, answers = tables
-        if self._bad:
+        if any(kind in self._bad for kind in KINDS):
             images = {}
         self._data = ({i: e for i, e in images.items() if e.get("active", True)}, questions, answers)
         return self._data
+
+    def _table(self, kind: str) -> dict[int, Any]:
+        path = self.files[kind]
+        try:
+            entries = load_json(path)[kind]
+            if not isinstance(entries, list):
+                raise TypeError(f"{kind!r} is not a list")
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            self._bad[kind] = f"{path}: {e}"
+            return {}
+        table: dict[int, Any] = {}
+        for n, entry in enumerate(entries):
+            try:
+                if not isinstance(entry, dict):
+                    raise AnnotationError("not an object")
+                table[read_int(entry.get("id"), "id")] = entry
+            except AnnotationError as err:
+                self._bad[f"{kind}[{n}]"] = f"{kind}[{n}] of {path.name}: {err}"
+        return table
 
     def items(self) -> list[str]:
         images, _, _ = self._read()
@@ -90,17 +105,17 @@ class RSVQASource(Source):
     def _qa(self, item: str, entry: dict[str, Any]) -> Iterator[QAPair | Skip]:
         _, questions, answers = self._read()
         for qid in entry["questions_ids"]:
-            q = questions.get(int(qid))
+            q = questions.get(_id(qid))  # type: ignore[arg-type]  # None finds nothing
             if q is None:
                 yield self.skip(item, "malformed_annotation", f"question {qid} is not in {self.files['questions']}")
                 continue
             if not q.get("active", True):
                 continue
             try:
-                a = answers[int(q["answers_ids"][0])]
+                a = answers[read_int(q["answers_ids"][0], "answers_ids[0]")]
                 qtype = str(q.get("type", ""))
                 yield QAPair(str(q["question"]).strip(), str(a["answer"]).strip(), QUESTION_TYPES.get(qtype, qtype))
-            except (KeyError, IndexError, TypeError, ValueError) as e:
+            except (KeyError, IndexError, TypeError, ValueError) as e:  # AnnotationError is a ValueError
                 yield self.skip(item, "malformed_annotation", f"question {qid}: answer missing ({e})")
 
     def load(self, item: str) -> Iterator[Record | Skip]:
@@ -108,7 +123,7 @@ class RSVQASource(Source):
         if item in self._bad:
             yield self.skip(item, "malformed_annotation", self._bad[item])
             return
-        entry = images.get(int(item)) if item.isdigit() else None
+        entry = images.get(_id(item))  # type: ignore[arg-type]  # None finds nothing
         if entry is None or not isinstance(entry.get("questions_ids"), list):
             yield self.skip(item, "malformed_annotation", f"image {item} has no questions_ids list")
             return
@@ -121,7 +136,7 @@ class RSVQASource(Source):
         if not qa:
             yield self.skip(item, "empty_annotation", f"image {item} has no active question")
             return
-        rel = self._image_rel(int(item))
+        rel = self._image_rel(read_int(item, "image id"))
         if rel is None:
             yield self.skip(
                 item, "missing_image", f"image {item}.tif/.png not found in {self.image_dir or self.image_dirs}"
@@ -132,6 +147,14 @@ class RSVQASource(Source):
             yield ref
             return
         yield VQARecord(id=item, source=self.name, split=self.split, image=ref, qa=tuple(qa))
+
+
+def _id(raw: Any) -> int | None:
+    """An entry id from json or an item name, None if it is not an integer written in ASCII digits."""
+    try:
+        return read_int(raw, "id")
+    except AnnotationError:
+        return None
 
 
 @register

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from earthgpt.data.records import Modality
+from earthgpt.data.sources._annotation_formats import CocoImage
 from earthgpt.data.sources._detection import BoxKind, CocoSource, RawObject
-from earthgpt.data.sources._formats import CocoImage, mask_hbb, mask_obb, rle_pixels
 from earthgpt.data.sources._shared import hash_split
 from earthgpt.data.sources.base import register
+from earthgpt.geometry.masks import mask_hbb, mask_obb, rle_pixels
 
 ANNOTATION_FILE = "sen2ships/coco_annotations.json"
 

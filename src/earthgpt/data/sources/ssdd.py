@@ -7,8 +7,8 @@ from collections.abc import Mapping
 from typing import ClassVar
 
 from earthgpt.data.records import Modality
+from earthgpt.data.sources._annotation_formats import AnnotationError, corner_obb
 from earthgpt.data.sources._detection import VocSource
-from earthgpt.data.sources._formats import AnnotationError, corner_obb
 from earthgpt.data.sources.base import register
 from earthgpt.geometry import OBB
 

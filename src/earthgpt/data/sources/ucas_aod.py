@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
+from earthgpt.data.sources._annotation_formats import AnnotationError, parse_floats, polygon_obb
 from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
-from earthgpt.data.sources._formats import AnnotationError, enclosing_hbb, parse_floats, polygon_obb
 from earthgpt.data.sources._shared import hash_split
 from earthgpt.data.sources.base import DataRootError, Skip, register
+from earthgpt.geometry.polygons import enclosing_hbb
 
 UCAS_FOLDERS: dict[str, str] = {"CAR": "car", "PLANE": "airplane"}
 

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import ClassVar
 
 from earthgpt.data.records import Modality, Record
+from earthgpt.data.sources._annotation_formats import AnnotationError, parse_floats
 from earthgpt.data.sources._detection import BoxKind, DetectionSource, RawObject, check_kind
-from earthgpt.data.sources._formats import AnnotationError, parse_floats
 from earthgpt.data.sources.base import DataRootError, Skip, register
 from earthgpt.geometry.formats import coco_to_hbb
 

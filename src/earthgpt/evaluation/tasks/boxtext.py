@@ -22,12 +22,11 @@ import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 from earthgpt.data.records import ImageRef
 from earthgpt.evaluation.tasks.answers import label_key, match_category
 from earthgpt.evaluation.tasks.spec import BoxFormat, ParsedBox
-from earthgpt.geometry import HBB, OBB, Box
+from earthgpt.geometry import HBB, OBB, Box, BoxKind
 from earthgpt.geometry.codec import parse_boxes
 from earthgpt.geometry.formats import coco_to_hbb, parse_falcon, parse_geochat
 from earthgpt.geometry.normalize import denormalize
@@ -36,7 +35,6 @@ from earthgpt.geometry.order import hbb_to_obb, obb_to_hbb
 __all__ = ["BOX_FORMATS", "BoxReading", "read_boxes"]
 
 BOX_FORMATS: tuple[str, ...] = ("earthgpt", "geochat", "falcon", "coco", "dota")
-BoxKind = Literal["hbb", "obb"]
 
 _GEOCHAT_GROUP = re.compile(r"\{[^{}]*\}")
 _FALCON_GROUP = re.compile(r"<(box|quad)>.*?</\1>", re.DOTALL)

@@ -1,8 +1,11 @@
-"""Readers of the annotation formats shared by several detection datasets: VOC-style xml, roLabelImg, polygons."""
+"""Readers of the annotation formats shared by several datasets: VOC-style xml, roLabelImg, COCO json, DOTA txt,
+and the numbers in them (ASCII decimals only)."""
 
 from __future__ import annotations
 
 import json
+import math
+import re
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -10,12 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import shapely
-from shapely.geometry import Polygon
 
 from earthgpt.geometry import HBB, OBB
-from earthgpt.geometry.formats import rotated_to_obb
-from earthgpt.geometry.order import min_area_rect, obb_from_rotated, obb_to_hbb
+from earthgpt.geometry.order import obb_from_rotated
+from earthgpt.geometry.polygons import min_area_obb
 
 
 class AnnotationError(ValueError):
@@ -40,18 +41,48 @@ def text(element: ET.Element, tag: str, default: str | None = None) -> str:
     return child.text.strip()
 
 
+_NUMBER = re.compile(r"[+-]?(?:(?:\d+(?:\.\d*)?|\.\d+)(?:e[+-]?\d+)?|nan|inf|infinity)", re.ASCII | re.IGNORECASE)
+_INTEGER = re.compile(r"[+-]?\d+", re.ASCII)
+
+
+def read_number(raw: str, what: str) -> float:
+    """A decimal number written in ASCII (``12``, ``-3.5``, ``1e3``; ``nan`` and ``inf`` pass through, to be
+    skipped as ``nan_coordinate``); AnnotationError naming ``what`` otherwise.
+
+    ``float()`` alone would also read Arabic-Indic or full-width digits and ``1_000``: annotation files of these
+    datasets are ASCII, so such a field is a damaged or foreign file, reported rather than guessed at.
+    """
+    value = raw.strip()
+    if not _NUMBER.fullmatch(value):
+        hint = " (digits must be ASCII 0-9)" if not value.isascii() else ""
+        raise AnnotationError(f"{what} is {raw!r}, not a number{hint}")
+    return float(value)
+
+
+def read_int(raw: Any, what: str) -> int:
+    """An integer from json (an int, an integral float, or ASCII digits in a string); AnnotationError otherwise."""
+    if isinstance(raw, bool):
+        raise AnnotationError(f"{what} is {raw!r}, not an integer")
+    if isinstance(raw, int):
+        return raw
+    if isinstance(raw, float) and raw.is_integer():
+        return int(raw)
+    if isinstance(raw, str) and _INTEGER.fullmatch(raw.strip()):
+        return int(raw.strip())
+    raise AnnotationError(f"{what} is {raw!r}, not an integer (digits must be ASCII 0-9)")
+
+
 def number(element: ET.Element, tag: str) -> float:
-    """The child ``tag`` as a float (NaN and inf pass through, to be skipped as ``nan_coordinate``)."""
-    raw = text(element, tag)
-    try:
-        return float(raw)
-    except ValueError as e:
-        raise AnnotationError(f"<{tag}> is {raw!r}, not a number") from e
+    """The child ``tag`` as a float (see :func:`read_number`)."""
+    return read_number(text(element, tag), f"<{tag}>")
 
 
 def voc_size(root: ET.Element) -> tuple[int, int]:
-    """(width, height) from <size>; AnnotationError if missing."""
-    return int(number(root, "size/width")), int(number(root, "size/height"))
+    """(width, height) from <size>; AnnotationError if missing or not a finite number."""
+    width, height = number(root, "size/width"), number(root, "size/height")
+    if not (math.isfinite(width) and math.isfinite(height)):
+        raise AnnotationError(f"<size> is {width} x {height}, not a pixel size")
+    return int(width), int(height)
 
 
 def voc_hbb(obj: ET.Element, tag: str = "bndbox") -> HBB:
@@ -66,13 +97,13 @@ def robndbox_obb(obj: ET.Element) -> OBB:
     """The roLabelImg <robndbox> (cx, cy, w, h, angle in radians) of an <object> as four corners.
 
     roLabelImg turns the w x h rectangle by ``angle`` clockwise on screen (its reader maps each corner with
-    ``rotatePoint(cx, cy, cx -+ w/2, cy -+ h/2, -angle)``); ``rotated_to_obb`` uses the same convention and
+    ``rotatePoint(cx, cy, cx -+ w/2, cy -+ h/2, -angle)``); ``obb_from_rotated`` uses the same convention and
     returns the corners in the paper's order.
     """
     rb = obj.find("robndbox")
     if rb is None:
         raise AnnotationError("<object> has no <robndbox>")
-    return rotated_to_obb(number(rb, "cx"), number(rb, "cy"), number(rb, "w"), number(rb, "h"), number(rb, "angle"))
+    return obb_from_rotated(number(rb, "cx"), number(rb, "cy"), number(rb, "w"), number(rb, "h"), number(rb, "angle"))
 
 
 def polygon_obb(values: Sequence[float]) -> OBB:
@@ -83,11 +114,8 @@ def polygon_obb(values: Sequence[float]) -> OBB:
 
 
 def parse_floats(parts: Sequence[str], what: str) -> list[float]:
-    """Numbers from text fields; AnnotationError naming ``what`` if one is not a number."""
-    try:
-        return [float(p) for p in parts]
-    except ValueError as e:
-        raise AnnotationError(f"{what}: {e}") from e
+    """Numbers from text fields (see :func:`read_number`); AnnotationError naming ``what`` if one is not."""
+    return [read_number(p, what) for p in parts]
 
 
 def corner_obb(element: ET.Element, tags: Sequence[str]) -> OBB:
@@ -116,84 +144,11 @@ def dior_obb(obj: ET.Element) -> OBB:
     return corner_obb(rb, DIOR_CORNER_TAGS)
 
 
-def enclosing_hbb(box: HBB | OBB) -> HBB:
-    """The horizontal box enclosing any box."""
-    return box if isinstance(box, HBB) else obb_to_hbb(box)
-
-
-def min_area_obb(points: Sequence[tuple[float, float]] | np.ndarray) -> OBB:
-    """The minimum-area rectangle around a point set (polygon vertices, mask pixel corners), in the paper's
-    corner order; AnnotationError for points that span no area."""
-    xy = np.asarray(points, dtype=np.float64).reshape(-1, 2)  # [N, 2]
-    if not np.isfinite(xy).all():
-        raise AnnotationError("a point is NaN or infinite")
-    hull = shapely.convex_hull(shapely.multipoints(xy))
-    if not isinstance(hull, Polygon):
-        raise AnnotationError(f"{len(xy)} points span no area, so they have no enclosing rectangle")
-    cx, cy, w, h, angle = min_area_rect(list(hull.exterior.coords)[:-1])
-    return obb_from_rotated(cx, cy, w, h, angle)
-
-
 def pairs(values: Sequence[float]) -> list[tuple[float, float]]:
     """[x1, y1, x2, y2, ...] -> [(x1, y1), (x2, y2), ...]; AnnotationError for an odd count."""
     if len(values) % 2:
         raise AnnotationError(f"a point list needs an even count of numbers, got {len(values)}")
     return [(float(values[i]), float(values[i + 1])) for i in range(0, len(values), 2)]
-
-
-def mask_hbb(rows: np.ndarray, cols: np.ndarray) -> HBB:
-    """The box enclosing mask pixels given by their rows and columns; pixel (r, c) covers [c, c+1] x [r, r+1]."""
-    if rows.size == 0:
-        raise AnnotationError("the mask is empty")
-    return HBB(float(cols.min()), float(rows.min()), float(cols.max() + 1), float(rows.max() + 1))
-
-
-def mask_obb(rows: np.ndarray, cols: np.ndarray) -> OBB:
-    """The minimum-area rectangle around mask pixels (all four corners of each pixel), paper corner order."""
-    if rows.size == 0:
-        raise AnnotationError("the mask is empty")
-    corners = np.concatenate([np.stack([cols + dx, rows + dy], axis=1) for dx in (0, 1) for dy in (0, 1)])  # [4N, 2]
-    return min_area_obb(np.unique(corners, axis=0))
-
-
-def rle_pixels(segmentation: Any, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
-    """(rows, cols) of the pixels set in a COCO RLE.
-
-    An uncompressed RLE (``counts`` a list of run lengths, alternating off/on, column-major over an H x W
-    image) is expanded run by run without building the whole mask; a compressed RLE (``counts`` a string) is
-    decoded with pycocotools. AnnotationError if it is not an RLE or does not fit ``size``.
-    """
-    if not isinstance(segmentation, dict) or "counts" not in segmentation:
-        raise AnnotationError(f"segmentation is not an RLE dict: {str(segmentation)[:80]}")
-    counts = segmentation["counts"]
-    if isinstance(counts, list):
-        runs = np.asarray(counts, dtype=np.int64)
-        if runs.size and (runs.min() < 0 or runs.sum() != height * width):
-            raise AnnotationError(f"RLE counts sum to {int(runs.sum())}, not {height}x{width}")
-        ends = np.cumsum(runs)
-        starts = ends - runs
-        on = [np.arange(a, b) for a, b in zip(starts[1::2], ends[1::2], strict=True)]
-        index = np.concatenate(on) if on else np.zeros(0, dtype=np.int64)
-        return index % height, index // height
-    mask = rle_mask(segmentation, height, width)
-    rows, cols = np.nonzero(mask)
-    return rows, cols
-
-
-def rle_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
-    """A COCO RLE (compressed, or uncompressed with a ``counts`` list) decoded to a uint8 mask [H, W] by
-    pycocotools."""
-    from pycocotools import mask as mask_utils
-
-    if not isinstance(segmentation, dict) or "counts" not in segmentation:
-        raise AnnotationError(f"segmentation is not an RLE dict: {str(segmentation)[:80]}")
-    try:
-        rle = segmentation
-        if isinstance(segmentation["counts"], list):
-            rle = mask_utils.frPyObjects(segmentation, height, width)
-        return np.asarray(mask_utils.decode(rle), dtype=np.uint8)
-    except (TypeError, ValueError) as e:
-        raise AnnotationError(f"cannot decode the RLE mask: {e}") from e
 
 
 @dataclass(frozen=True)
@@ -208,30 +163,81 @@ class CocoImage:
 
 @dataclass(frozen=True)
 class CocoIndex:
-    """A COCO json indexed for per-image reading: images by file name, annotations by image id, class names."""
+    """A COCO json indexed for per-image reading: images by file name, annotations by image id, class names, and
+    the entries that could not be used (item -> (skip reason, detail)): ``images[3]`` lacking a key,
+    ``categories[1]`` without a name, ``annotations[17]`` without an image id, and ``image_id=42`` for the
+    annotations whose image the file does not list (orphans, one item per missing image id)."""
 
     images: dict[str, CocoImage]
     annotations: dict[Any, list[dict[str, Any]]]
     categories: dict[Any, str]
+    bad: dict[str, tuple[str, str]]
 
 
 def read_coco(path: Path) -> CocoIndex:
-    """Index a COCO detection json; AnnotationError naming the file if it does not parse or lacks a key."""
+    """Index a COCO detection json. A file that does not parse, or has no ``images`` list, raises
+    AnnotationError naming it; one bad entry is set aside in ``bad`` and the rest is kept."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        images = {
-            str(im["file_name"]): CocoImage(im["id"], str(im["file_name"]), int(im["width"]), int(im["height"]))
-            for im in data["images"]
-        }
-        categories = {c["id"]: str(c["name"]) for c in data.get("categories", [])}
-        annotations: dict[Any, list[dict[str, Any]]] = {}
-        for ann in data.get("annotations", []):
-            annotations.setdefault(ann["image_id"], []).append(ann)
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise AnnotationError(f"{path}: not readable json ({e})") from e
-    except (KeyError, TypeError, ValueError) as e:
-        raise AnnotationError(f"{path}: not a COCO detection file ({type(e).__name__}: {e})") from e
-    return CocoIndex(images, annotations, categories)
+    if not isinstance(data, dict) or not isinstance(data.get("images"), list):
+        raise AnnotationError(f"{path}: not a COCO detection file (no 'images' list at the top level)")
+    bad: dict[str, tuple[str, str]] = {}
+    images = _coco_images(data["images"], path.name, bad)
+    categories: dict[Any, str] = {}
+    for n, cat in enumerate(_json_list(data, "categories")):
+        if isinstance(cat, dict) and _hashable(cat.get("id")) and isinstance(cat.get("name"), str):
+            categories[cat["id"]] = cat["name"]
+        else:
+            bad[f"categories[{n}]"] = ("malformed_annotation", f"categories[{n}] of {path.name} lacks id or name")
+    # an annotation of a listed image whose entry is unusable goes with that image's skip, not as an orphan
+    known = {im.get("id") for im in data["images"] if isinstance(im, dict) and _hashable(im.get("id"))}
+    annotations: dict[Any, list[dict[str, Any]]] = {}
+    orphans: dict[Any, list[Any]] = {}
+    for n, ann in enumerate(_json_list(data, "annotations")):
+        if not isinstance(ann, dict) or not _hashable(ann.get("image_id")):
+            bad[f"annotations[{n}]"] = ("malformed_annotation", f"annotations[{n}] of {path.name} has no image_id")
+        elif ann["image_id"] in known:
+            annotations.setdefault(ann["image_id"], []).append(ann)
+        else:
+            orphans.setdefault(ann["image_id"], []).append(ann.get("id", f"annotations[{n}]"))
+    for image_id, ids in orphans.items():
+        shown = ", ".join(str(i) for i in ids[:5]) + (", ..." if len(ids) > 5 else "")
+        detail = f"{len(ids)} annotations (ids {shown}) refer to image id {image_id!r}, which {path.name} does not list"
+        bad[f"image_id={image_id}"] = ("orphan_annotation", detail)
+    return CocoIndex(images, annotations, categories, bad)
+
+
+def _json_list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key, [])
+    return value if isinstance(value, list) else []
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, (int, str)) and not isinstance(value, bool)
+
+
+def _coco_images(entries: list[Any], name: str, bad: dict[str, tuple[str, str]]) -> dict[str, CocoImage]:
+    """The usable ``images`` entries by file name; the others go to ``bad`` named by index (and id)."""
+    images: dict[str, CocoImage] = {}
+    for n, im in enumerate(entries):
+        try:
+            if not isinstance(im, dict) or not _hashable(im.get("id")) or not isinstance(im.get("file_name"), str):
+                raise AnnotationError("lacks id or file_name")
+            entry = CocoImage(
+                im["id"], im["file_name"], read_int(im.get("width"), "width"), read_int(im.get("height"), "height")
+            )
+            if entry.file_name in images:
+                raise AnnotationError(
+                    f"repeats file_name {entry.file_name!r} of image id {images[entry.file_name].id!r}"
+                )
+        except AnnotationError as e:
+            ident = f" (id {im.get('id')!r})" if isinstance(im, dict) and "id" in im else ""
+            bad[f"images[{n}]"] = ("malformed_annotation", f"images[{n}]{ident} of {name}: {e}")
+            continue
+        images[entry.file_name] = entry
+    return images
 
 
 @dataclass(frozen=True)

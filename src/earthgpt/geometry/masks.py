@@ -1,0 +1,66 @@
+"""Pixel masks: COCO run-length encodings decoded to pixels, and the boxes around a mask's pixels."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from earthgpt.geometry.boxes import HBB, OBB
+from earthgpt.geometry.polygons import min_area_obb
+
+__all__ = ["mask_hbb", "mask_obb", "rle_mask", "rle_pixels"]
+
+
+def mask_hbb(rows: np.ndarray, cols: np.ndarray) -> HBB:
+    """The box enclosing mask pixels given by their rows and columns; pixel (r, c) covers [c, c+1] x [r, r+1]."""
+    if rows.size == 0:
+        raise ValueError("the mask is empty")
+    return HBB(float(cols.min()), float(rows.min()), float(cols.max() + 1), float(rows.max() + 1))
+
+
+def mask_obb(rows: np.ndarray, cols: np.ndarray) -> OBB:
+    """The minimum-area rectangle around mask pixels (all four corners of each pixel), paper corner order."""
+    if rows.size == 0:
+        raise ValueError("the mask is empty")
+    corners = np.concatenate([np.stack([cols + dx, rows + dy], axis=1) for dx in (0, 1) for dy in (0, 1)])  # [4N, 2]
+    return min_area_obb(np.unique(corners, axis=0))
+
+
+def rle_pixels(segmentation: Any, height: int, width: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of the pixels set in a COCO RLE.
+
+    An uncompressed RLE (``counts`` a list of run lengths, alternating off/on, column-major over an H x W
+    image) is expanded run by run without building the whole mask; a compressed RLE (``counts`` a string) is
+    decoded with pycocotools. ValueError if it is not an RLE or does not fit ``size``.
+    """
+    if not isinstance(segmentation, dict) or "counts" not in segmentation:
+        raise ValueError(f"segmentation is not an RLE dict: {str(segmentation)[:80]}")
+    counts = segmentation["counts"]
+    if isinstance(counts, list):
+        runs = np.asarray(counts, dtype=np.int64)
+        if runs.size and (runs.min() < 0 or runs.sum() != height * width):
+            raise ValueError(f"RLE counts sum to {int(runs.sum())}, not {height}x{width}")
+        ends = np.cumsum(runs)
+        starts = ends - runs
+        on = [np.arange(a, b) for a, b in zip(starts[1::2], ends[1::2], strict=True)]
+        index = np.concatenate(on) if on else np.zeros(0, dtype=np.int64)
+        return index % height, index // height
+    rows, cols = np.nonzero(rle_mask(segmentation, height, width))
+    return rows, cols
+
+
+def rle_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
+    """A COCO RLE (compressed, or uncompressed with a ``counts`` list) decoded to a uint8 mask [H, W] by
+    pycocotools."""
+    from pycocotools import mask as mask_utils
+
+    if not isinstance(segmentation, dict) or "counts" not in segmentation:
+        raise ValueError(f"segmentation is not an RLE dict: {str(segmentation)[:80]}")
+    try:
+        rle = segmentation
+        if isinstance(segmentation["counts"], list):
+            rle = mask_utils.frPyObjects(segmentation, height, width)
+        return np.asarray(mask_utils.decode(rle), dtype=np.uint8)
+    except (TypeError, ValueError) as e:
+        raise ValueError(f"cannot decode the RLE mask: {e}") from e
