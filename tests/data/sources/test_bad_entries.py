@@ -17,7 +17,7 @@ from earthgpt.data.sources import Skip, get_source
 from earthgpt.data.sources._annotation_formats import AnnotationError, dota_object, read_int, read_number
 from earthgpt.data.sources._detection import box_problem
 from earthgpt.geometry import HBB, OBB
-from tests.data.builder.helpers import copy_dota, copy_hit_uav
+from tests.data.corpus.helpers import copy_dota, copy_hit_uav
 from tests.data.sources.detection_helpers import split_output
 
 HRSID_SUBSET = "subset_offshore_train_30imgs.json"

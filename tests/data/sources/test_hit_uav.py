@@ -10,7 +10,7 @@ import pytest
 from earthgpt.data.records import DetectionRecord
 from earthgpt.data.sources import DataRootError, Skip, get_source
 from earthgpt.geometry import HBB, OBB
-from tests.data.builder.helpers import copy_hit_uav
+from tests.data.corpus.helpers import copy_hit_uav
 
 STEM = "0_100_30_0_03280"
 
