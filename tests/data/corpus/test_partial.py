@@ -183,3 +183,14 @@ def test_a_task_says_which_folder_it_expects(tmp_path: Path) -> None:
     bare = dataclasses.replace(tasks["clrs"], expects="")
     assert expected_folder(bare, tmp_path) == f"{tmp_path / 'CLRS'} holding {expected_layout('clrs')}"
     assert "CLRS/<class>/<class>_<nnnn>.tif" in expected_layout("clrs")
+
+
+def test_missing_is_read_from_the_yaml(tmp_path: Path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("sources: [{name: rsicd, root: RSICD}]\nmissing: skip\n", encoding="utf-8")
+    assert load_config(cfg).missing == "skip" and load_config(cfg, skip_missing=True).missing == "skip"
+    cfg.write_text("sources: [{name: rsicd, root: RSICD}]\n", encoding="utf-8")
+    assert load_config(cfg).missing == "fail" and load_config(cfg, skip_missing=True).missing == "skip"
+    cfg.write_text("sources: [{name: rsicd, root: RSICD}]\nmissing: maybe\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="missing must be 'fail' or 'skip'"):
+        load_config(cfg)
