@@ -26,15 +26,33 @@ def cmd_list_sources(args: argparse.Namespace) -> int:
 
 
 def cmd_data_build(args: argparse.Namespace) -> int:
-    from earthgpt.data.corpus import build, load_config
+    from earthgpt.data.corpus import build, load_config, parse_roots
 
-    config = load_config(args.config, data_root=args.data, out_dir=args.out, workers=args.workers)
+    config = load_config(
+        args.config,
+        data_root=args.data,
+        out_dir=args.out,
+        workers=args.workers,
+        roots=parse_roots(args.root),
+        skip_missing=args.skip_missing,
+    )
     result = build(config, overwrite=args.overwrite, progress=not args.quiet)
     print(
         f"built {result.out_dir}: {result.records} records, {result.conversations} conversations, "
         f"{result.skips} skips in {result.shards} shards (sha256 {result.sha256[:16]}); see `earthgpt data stats`"
     )
     return 0
+
+
+def cmd_data_check(args: argparse.Namespace) -> int:
+    from earthgpt.data.corpus import check, check_exit_code, format_check, load_config, parse_roots
+    from earthgpt.data.corpus.config import resolve_data_root
+
+    config = load_config(args.config, data_root=args.data, roots=parse_roots(args.root))
+    data_root = resolve_data_root(config)
+    results = check(config, data_root)
+    print(format_check(results, data_root))
+    return check_exit_code(results)
 
 
 def cmd_data_stats(args: argparse.Namespace) -> int:
@@ -147,6 +165,16 @@ def _add(sub: argparse._SubParsersAction, name: str, handler: Handler, help: str
     return p
 
 
+def _root_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--root",
+        action="append",
+        default=[],
+        metavar="NAME=DIR",
+        help="a source's folder (repeatable), e.g. rsicd=/data/RSICD",
+    )
+
+
 def _data_parsers(sub: argparse._SubParsersAction) -> None:
     data = sub.add_parser("data", help="build and inspect the instruction corpus (MMRS)")
     dsub = data.add_subparsers(dest="data_command", required=True)
@@ -157,6 +185,12 @@ def _data_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--workers", type=int, default=None, help="parallel worker processes")
     p.add_argument("--overwrite", action="store_true", help="discard an existing build with another config")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--skip-missing", action="store_true", help="build the sources present, list the absent ones")
+    _root_option(p)
+    p = _add(dsub, "check", cmd_data_check, "per configured source: found / absent / layout problem, and the fix")
+    p.add_argument("--config", required=True, help="build config YAML, e.g. configs/data/mmrs.yaml")
+    p.add_argument("--data", default=None, help="data root (default: $EARTHGPT_DATA, else the config's data_root)")
+    _root_option(p)
     p = _add(dsub, "stats", cmd_data_stats, "Table I of a finished build: counts per task, source, modality; skips")
     p.add_argument("build", help="build directory")
     p = _add(dsub, "show", cmd_data_show, "render one conversation with its boxes and dialogue to a PNG")

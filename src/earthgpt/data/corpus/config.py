@@ -15,6 +15,7 @@ from earthgpt.data.corpus.splits import SplitError, check_training_split, split_
 from earthgpt.data.instructions.convert import InstructionOptions
 
 ObbClip = Literal["polygon_quad", "min_area_rect"]
+Missing = Literal["fail", "skip"]
 OBB_CLIP_CHOICES: tuple[str, ...] = ("polygon_quad", "min_area_rect")
 DATA_ENV = "EARTHGPT_DATA"
 
@@ -122,6 +123,10 @@ class BuildConfig:
     workers: int = 1
     """Worker processes converting items (1 converts in this process); the output does not depend on it."""
 
+    missing: Missing = "fail"
+    """A configured source whose folder is absent: "fail" stops the build naming it; "skip" builds the sources
+    present and lists the absent ones in the manifest (``--skip-missing``)."""
+
     def __post_init__(self) -> None:
         if not self.sources:
             raise ConfigError("sources is empty: list at least one source (name and root)")
@@ -129,6 +134,8 @@ class BuildConfig:
             raise ConfigError(f"shard_size must be an integer >= 1, got {self.shard_size!r}")
         if not isinstance(self.workers, int) or self.workers < 1:
             raise ConfigError(f"workers must be an integer >= 1, got {self.workers!r}")
+        if self.missing not in ("fail", "skip"):
+            raise ConfigError(f"missing must be 'fail' or 'skip', got {self.missing!r}")
         seen: dict[tuple[str, str], int] = {}
         for i, spec in enumerate(self.sources):
             if "/" in spec.tag:
@@ -153,9 +160,10 @@ class BuildConfig:
         return dataclasses.asdict(self)
 
     def content_dict(self) -> dict[str, Any]:
-        """The fields that decide the output bytes (not where data and output live, nor the worker count)."""
+        """The fields that decide the output bytes (not where data and output live, the worker count, nor what to do
+        about absent sources: the sources built are in ``sources``)."""
         d = self.to_dict()
-        for key in ("data_root", "out_dir", "workers"):
+        for key in ("data_root", "out_dir", "workers", "missing"):
             d.pop(key)
         return d
 
@@ -238,17 +246,46 @@ def _spec_from_dict(data: Any, where: str) -> SourceSpec:
     return SourceSpec(**values)
 
 
+def override_roots(config: BuildConfig, roots: dict[str, str]) -> BuildConfig:
+    """``config`` with the ``root`` of the entries named in ``roots`` (``<source>`` or ``<source>/<tag>`` -> folder,
+    absolute or relative to data_root) replaced; ConfigError for a name that no entry has."""
+    keys = {spec.name for spec in config.sources} | {f"{s.name}/{s.tag}" for s in config.sources if s.tag}
+    unknown = sorted(set(roots) - keys)
+    if unknown:
+        raise ConfigError(f"--root {unknown[0]}=...: no source entry is named so; the entries are {sorted(keys)}")
+    sources = [
+        dataclasses.replace(s, root=str(roots.get(f"{s.name}/{s.tag}", roots.get(s.name, s.root))))
+        for s in config.sources
+    ]
+    return dataclasses.replace(config, sources=sources)
+
+
+def parse_roots(values: list[str]) -> dict[str, str]:
+    """``NAME=DIR`` strings (the ``--root`` option) as a dict; ConfigError naming a malformed one."""
+    out: dict[str, str] = {}
+    for v in values:
+        name, sep, folder = v.partition("=")
+        if not sep or not name.strip() or not folder.strip():
+            raise ConfigError(f"--root {v!r}: expected NAME=DIR, e.g. --root rsicd=/data/RSICD")
+        out[name.strip()] = folder.strip()
+    return out
+
+
 def load_config(
     path: str | Path,
     *,
     data_root: str | Path | None = None,
     out_dir: str | Path | None = None,
     workers: int | None = None,
+    roots: dict[str, str] | None = None,
+    skip_missing: bool = False,
 ) -> BuildConfig:
     """Read a YAML build config and apply overrides: ``data_root`` (else $EARTHGPT_DATA, else the file's value),
-    ``out_dir`` and ``workers`` when given."""
+    ``out_dir`` and ``workers`` when given, per-source ``roots``, and ``missing: skip`` when ``skip_missing``."""
     config = BuildConfig.load(path)
-    changes: dict[str, Any] = {}
+    if roots:
+        config = override_roots(config, roots)
+    changes: dict[str, Any] = {"missing": "skip"} if skip_missing else {}
     env = os.environ.get(DATA_ENV)
     if data_root is not None:
         changes["data_root"] = str(data_root)

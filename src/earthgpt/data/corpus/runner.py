@@ -3,14 +3,15 @@
 Output is deterministic: units are ordered (config entries, splits, sorted items) and results are consumed in that
 order whatever the number of workers, so 1 and N workers write the same bytes. A killed build resumes from its last
 committed shard (see ``shards``): rerunning the same config into the same folder gives the bytes of an
-uninterrupted build.
+uninterrupted build. Sources that became present later are appended after the committed units (see ``resume``);
+the sources built are the configured ones found on disk (``locate``), the absent ones are listed in the manifest
+when ``missing: skip``.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
-import hashlib
 import json
 import logging
 import multiprocessing as mp
@@ -23,17 +24,15 @@ from typing import Any
 from tqdm import tqdm
 
 from earthgpt.data.corpus.config import BuildConfig, ConfigError, resolve_data_root
+from earthgpt.data.corpus.locate import Located, present_config
 from earthgpt.data.corpus.manifest import MANIFEST, make_manifest
+from earthgpt.data.corpus.resume import BuildConflictError, Plan, make_plan
 from earthgpt.data.corpus.shards import KINDS, STATE_DIR, ShardWriter, recover, write_json_atomic
 from earthgpt.data.corpus.units import SourceBank, Unit, UnitResult, plan_units, process_unit
 
 log = logging.getLogger(__name__)
 
 PLAN = "plan.json"
-
-
-class BuildConflictError(ConfigError):
-    """The output folder holds a build of another config or of other data."""
 
 
 @dataclass(frozen=True)
@@ -52,16 +51,6 @@ class BuildResult:
     sha256: str
 
 
-def _fingerprint(config: BuildConfig, units: list[Unit], plan_skips: list[dict[str, str]]) -> str:
-    """Hash of what decides the output: the config's content and the planned units (i.e. the data's items)."""
-    h = hashlib.sha256()
-    h.update(json.dumps(config.content_dict(), sort_keys=True).encode())
-    for u in units:
-        h.update(f"{u.spec}\t{u.split}\t{u.item}\n".encode())
-    h.update(json.dumps(plan_skips, sort_keys=True).encode())
-    return h.hexdigest()
-
-
 def _clear(out_dir: Path) -> None:
     """Delete the files of a previous build (only the builder's own files)."""
     for kind in KINDS:
@@ -72,25 +61,27 @@ def _clear(out_dir: Path) -> None:
     shutil.rmtree(out_dir / STATE_DIR, ignore_errors=True)
 
 
-def _prepare(out_dir: Path, fingerprint: str, n_units: int, overwrite: bool) -> None:
-    """Check that ``out_dir`` is empty or holds this same build; record the plan."""
-    plan = out_dir / STATE_DIR / PLAN
+def _prepare(
+    config: BuildConfig, units: list[Unit], plan_skips: list[dict[str, str]], overwrite: bool
+) -> tuple[Plan, list[Unit]]:
+    """Check that ``out_dir`` is empty or holds a build this run can resume or extend; record the plan. Returns
+    the plan and the units in build order (see ``resume``)."""
+    out_dir = Path(config.out_dir)
+    path = out_dir / STATE_DIR / PLAN
+    previous: Plan | None = None
     if overwrite:
         _clear(out_dir)
-    elif plan.is_file():
+    elif path.is_file():
         try:
-            previous = json.loads(plan.read_text(encoding="utf-8")).get("fingerprint")
+            previous = json.loads(path.read_text(encoding="utf-8"))
         except ValueError:
-            previous = None
-        if previous != fingerprint:
-            raise BuildConflictError(
-                f"out_dir {out_dir} holds a build of another config or of other data: choose another out_dir "
-                "(--out) or pass overwrite=True (--overwrite) to replace it"
-            )
+            previous = {}
     elif (out_dir / MANIFEST).exists():
         raise BuildConflictError(f"{out_dir} holds a build without its state: pass --overwrite or another --out")
+    plan, ordered = make_plan(config, units, plan_skips, previous)
     (out_dir / STATE_DIR).mkdir(parents=True, exist_ok=True)
-    write_json_atomic(plan, {"fingerprint": fingerprint, "units": n_units})
+    write_json_atomic(path, plan)
+    return plan, ordered
 
 
 _WORKER: tuple[BuildConfig, SourceBank] | None = None
@@ -146,6 +137,17 @@ def _convert(
         markers.append(writer.commit())
 
 
+def _present(config: BuildConfig, data_root: Path) -> tuple[BuildConfig, list[Located]]:
+    """The config of the sources present (roots as found) and the absent ones; ConfigError when none is present."""
+    present, absent = present_config(config, data_root)
+    if present is None:
+        raise ConfigError(
+            f"none of the {len(config.sources)} configured sources is under data_root={data_root}: run "
+            "`earthgpt data check` to see where each is expected"
+        )
+    return present, absent
+
+
 def build(
     config: BuildConfig,
     *,
@@ -160,11 +162,14 @@ def build(
     a missing data root or source folder, or an unknown source name.
     """
     data_root = resolve_data_root(config)
+    config, absent = _present(config, data_root)
     out_dir = Path(config.out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     bank = SourceBank(config, data_root)
     units, plan_skips = plan_units(config, bank)
-    _prepare(out_dir, _fingerprint(config, units, plan_skips), len(units), overwrite)
+    plan, units = _prepare(config, units, plan_skips, overwrite)
+    if len(plan["segments"]) > 1:
+        log.info("%s: appending %s after the earlier build", out_dir, ", ".join(plan["segments"][-1]))
     markers = recover(out_dir)
     start = markers[-1]["units_end"] if markers else 0
     if start:
@@ -173,15 +178,11 @@ def build(
     manifest: dict[str, Any] = make_manifest(
         dataclasses.replace(config, data_root=str(data_root)), markers, plan_skips, len(units)
     )
+    manifest["absent"] = [loc.describe(data_root) for loc in absent]
+    manifest["segments"] = plan["segments"]
     write_json_atomic(out_dir / MANIFEST, manifest, durable=False)  # a rerun rewrites it from the markers
-    log.info(
-        "built %s: %d records, %d conversations, %d skips in %d shards",
-        out_dir,
-        manifest["records"],
-        manifest["conversations"],
-        len(manifest["skips"]),
-        len(markers),
-    )
+    log.info("built %s: %d records, %d conversations, %d skips in %d shards, %d sources absent", out_dir,
+             manifest["records"], manifest["conversations"], len(manifest["skips"]), len(markers), len(absent))  # fmt: skip
     return BuildResult(
         out_dir=out_dir,
         manifest=out_dir / MANIFEST,

@@ -62,6 +62,10 @@ def _paper_rows(m: dict[str, Any]) -> list[tuple[object, ...]]:
     return rows
 
 
+def _entry(row: dict[str, str]) -> str:
+    return f"{row['source']}/{row['tag']}" if row.get("tag") else row["source"]
+
+
 def stats(out_dir: str | Path) -> str:
     """Table I of a finished build (task, source, conversations, records, rounds, modality; all splits summed)
     beside the paper's Table I count, then the splits, the skips by reason and by source, and the tiling counts."""
@@ -91,6 +95,10 @@ def stats(out_dir: str | Path) -> str:
             "",
             format_table(("Source", "Skip reason", "Count"), [(s, r, n) for (s, r), n in sorted(by_source.items())]),
         ]
+    if m.get("absent"):
+        parts += ["", "Absent sources (configured, not built; `earthgpt data check` says why):", format_table(
+            ("Source", "Root", "Expected"), [(_entry(a), a["root"], a["expected"]) for a in m["absent"]]
+        )]  # fmt: skip
     if m["tiling"]:
         parts += ["", format_table(("Tiling", "Count"), sorted(m["tiling"].items()))]
     return "\n".join(parts)

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from earthgpt.data.corpus.config import TilingOptions
+from earthgpt.data.corpus.locate import expected_layout
 from earthgpt.data.corpus.splits import split_options
 from earthgpt.data.corpus.tiling import clip_to_image, cut_record, needs_tiling
 from earthgpt.data.records import DetectionRecord, Record
@@ -16,7 +17,7 @@ from earthgpt.data.sources.base import DataRootError, Skip, Source
 from earthgpt.evaluation.tasks.samples import samples_from_record
 from earthgpt.evaluation.tasks.spec import Sample, TaskDataError, TaskSpec
 
-__all__ = ["TaskData", "load_task", "spread"]
+__all__ = ["TaskData", "expected_folder", "load_task", "spread"]
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +45,12 @@ def spread(n: int, limit: int | None) -> list[int]:
     if limit <= 0:
         return []
     return sorted({(i * n) // limit for i in range(limit)})
+
+
+def expected_folder(spec: TaskSpec, data_root: str | Path) -> str:
+    """The folder a task reads and what it must hold (the task's words, else its source's dataset card): what a
+    report of skipped tasks prints."""
+    return f"{Path(data_root) / spec.data_dir} holding {spec.expects or expected_layout(spec.source)}"
 
 
 def _missing(spec: TaskSpec, root: Path, why: str) -> TaskDataError:
