@@ -267,7 +267,9 @@ def test_missing_and_non_image_files_name_the_file(tmp_path: Path) -> None:
 
 
 def test_the_error_survives_pickling_between_processes() -> None:
-    err = pickle.loads(pickle.dumps(ImageReadError("/x/a.tif", "truncated", "copy it again")))
+    assert not pickle.loads(pickle.dumps(ImageReadError("/x/a.tif", "t", "f"))).over_budget
+    err = pickle.loads(pickle.dumps(ImageReadError("/x/a.tif", "truncated", "copy it again", over_budget=True)))
+    assert err.over_budget
     assert (err.path, err.problem, err.fix, str(err)) == (
         "/x/a.tif",
         "truncated",
