@@ -237,6 +237,9 @@ def test_a_whole_jpeg_view_is_decoded_at_a_reduced_scale(tmp_path: Path, monkeyp
     view = load_image(ImageRef(str(path), 4000, 3000), max_side=160)  # 4000 // 640 = 6 -> 667 x 500
     assert view.shape == (500, 667, 3)
     assert abs(int(view[250, 333, 0]) - 127) <= 3  # the middle of the gradient
+    monkeypatch.setenv(MAX_PIXELS_ENV, "2000000")  # no model side: the budget alone asks for 1/sqrt(6), so 1/4
+    assert view_size(path, 4000, 3000, None) == (1000, 750)
+    assert load_image(ImageRef(str(path), 4000, 3000)).shape == (750, 1000, 3)
     with pytest.raises(ImageReadError, match=MAX_PIXELS_ENV):  # a tile needs the full-size decode
         load_image(ImageRef(str(path), 100, 100, tile=Tile(0, 0, 100, 100, 1.0, 4000, 3000)))
 
@@ -267,7 +270,9 @@ def test_missing_and_non_image_files_name_the_file(tmp_path: Path) -> None:
 
 
 def test_the_error_survives_pickling_between_processes() -> None:
-    err = pickle.loads(pickle.dumps(ImageReadError("/x/a.tif", "truncated", "copy it again")))
+    assert not pickle.loads(pickle.dumps(ImageReadError("/x/a.tif", "t", "f"))).over_budget
+    err = pickle.loads(pickle.dumps(ImageReadError("/x/a.tif", "truncated", "copy it again", over_budget=True)))
+    assert err.over_budget
     assert (err.path, err.problem, err.fix, str(err)) == (
         "/x/a.tif",
         "truncated",

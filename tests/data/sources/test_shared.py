@@ -9,12 +9,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 import earthgpt.data.sources._shared as shared
-from earthgpt.data.imagery import RasterInfo
-from earthgpt.data.records import DetectionRecord
-from earthgpt.data.sources import Skip, get_source
-from earthgpt.data.sources._shared import ImageFinder, hash_split
+from earthgpt.data.imagery import MAX_PIXELS_ENV, RasterInfo
+from earthgpt.data.records import DetectionRecord, Record, SceneRecord
+from earthgpt.data.sources import Skip, Source, get_source
+from earthgpt.data.sources._shared import ImageFinder, hash_split, probe_ref
 from tests.data.corpus.helpers import copy_hit_uav
 
 
@@ -71,3 +72,31 @@ def test_hash_split_is_stable_and_near_its_fraction() -> None:
     assert all(hash_split(k, 0.0) == "train" for k in keys[:50]) and all(hash_split(k, 1.0) == "test" for k in keys)
     # the rule, written out: the first 16 hex digits of the SHA-1 as a fraction of 16**16 (no salted hash())
     assert test == [k for k in keys if int(hashlib.sha1(k.encode()).hexdigest()[:16], 16) / 16**16 < 0.2]
+
+
+class _Folder(Source):
+    """The smallest source: every file of its root is an item."""
+
+    name = "folder_fixture"
+
+    def items(self) -> list[str]:
+        return sorted(p.name for p in self.root.iterdir())
+
+    def load(self, item: str) -> Iterator[Record | Skip]:
+        ref = probe_ref(self, item)
+        yield ref if isinstance(ref, Skip) else SceneRecord(item, self.name, self.split, ref, label="x")
+
+
+def test_unreadable_and_over_budget_images_are_told_apart(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    Image.new("L", (2000, 1000), 3).save(tmp_path / "big.png")
+    Image.effect_noise((64, 64), 40).save(tmp_path / "small.png")
+    whole = (tmp_path / "small.png").read_bytes()
+    (tmp_path / "cut.png").write_bytes(whole[: len(whole) * 2 // 3])  # an interrupted copy
+    monkeypatch.setenv(MAX_PIXELS_ENV, "1000000")
+    shared.clear_probe_cache()
+    out = {r.item if isinstance(r, Skip) else r.id: r for r in _Folder(tmp_path)}
+    shared.clear_probe_cache()
+    assert isinstance(out["small.png"], SceneRecord)
+    big, cut = out["big.png"], out["cut.png"]
+    assert isinstance(big, Skip) and big.reason == "image_over_pixel_budget" and MAX_PIXELS_ENV in big.detail
+    assert isinstance(cut, Skip) and cut.reason == "unreadable_image" and "cut.png" in cut.detail

@@ -111,18 +111,20 @@ def view_size(path: str | Path, width: int, height: int, max_side: int | None) -
 
     With ``max_side`` (the model's input side) an image of at least ``2 * VIEW_OVERSAMPLING * max_side`` pixels
     along its longer side is decimated by the integer factor that keeps ``VIEW_OVERSAMPLING * max_side``. A TIFF or
-    JPEG (both readable reduced) over the pixel budget is decimated to fit it; a PNG is not reducible before
-    decoding, so the budget refuses it.
+    JPEG (both readable reduced) over the pixel budget is decimated to fit it (a JPEG by 2, 4 or 8, the scales its
+    decoder has); a PNG is not reducible before decoding, so the budget refuses it.
     """
     k = 1
     if max_side is not None and max_side > 0:
         k = max(1, max(width, height) // (VIEW_OVERSAMPLING * max_side))
-    reducible = _is_tiff(Path(path)) or Path(path).suffix.lower() in (".jpg", ".jpeg")
+    jpeg = Path(path).suffix.lower() in (".jpg", ".jpeg")
     budget = max_pixels()
-    if reducible and math.ceil(width / k) * math.ceil(height / k) > budget:
+    if (jpeg or _is_tiff(Path(path))) and math.ceil(width / k) * math.ceil(height / k) > budget:
         k = max(k, math.ceil(math.sqrt(width * height / budget)))
         while math.ceil(width / k) * math.ceil(height / k) > budget:
             k += 1
+        if jpeg and k <= 8:  # a JPEG decodes at 1/2, 1/4 or 1/8 only: the next of those is what fits
+            k = 1 << (k - 1).bit_length()
     if k == 1:
         return None
     return math.ceil(width / k), math.ceil(height / k)

@@ -15,16 +15,18 @@ well under it; only a read that must decode more at once (a whole PNG, a full-re
 
 
 class ImageReadError(OSError):
-    """An image that is missing, unreadable or over the pixel budget: ``path``, what is wrong and the fix."""
+    """An image that is missing, unreadable or over the pixel budget: ``path``, what is wrong and the fix;
+    ``over_budget`` tells a refusal by the budget (a valid file) from a file that cannot be read."""
 
-    def __init__(self, path: str | os.PathLike[str], problem: str, fix: str) -> None:
+    def __init__(self, path: str | os.PathLike[str], problem: str, fix: str, over_budget: bool = False) -> None:
         self.path = os.fspath(path)
         self.problem = problem
         self.fix = fix
+        self.over_budget = over_budget
         super().__init__(f"{self.path}: {problem}; {fix}")
 
-    def __reduce__(self) -> tuple[type[ImageReadError], tuple[str, str, str]]:
-        return (ImageReadError, (self.path, self.problem, self.fix))
+    def __reduce__(self) -> tuple[type[ImageReadError], tuple[str, str, str, bool]]:
+        return (ImageReadError, (self.path, self.problem, self.fix, self.over_budget))
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,7 @@ def check_budget(path: Path, width: int, height: int, what: str) -> None:
             f"{budget:,}",
             f"set {MAX_PIXELS_ENV}={width * height} (or more) to read it, or store it as a tiled GeoTIFF, which is "
             "read by window",
+            over_budget=True,
         )
 
 

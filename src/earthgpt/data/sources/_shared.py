@@ -43,13 +43,12 @@ def check_fraction(name: str, test_fraction: float) -> float:
 
 
 @functools.lru_cache(maxsize=PROBE_CACHE_SIZE)
-def _probe(path: str, size: int, mtime_ns: int) -> RasterInfo | tuple[str, str, str]:
-    """``probe(path)``, or the path, problem and fix of its ImageReadError; keyed by size and mtime so a changed
-    file is re-read."""
+def _probe(path: str, size: int, mtime_ns: int) -> RasterInfo | tuple[str, str, str, bool]:
+    """``probe(path)``, or the fields of its ImageReadError; keyed by size and mtime so a changed file is re-read."""
     try:
         return probe(path)
     except ImageReadError as e:
-        return (e.path, e.problem, e.fix)
+        return (e.path, e.problem, e.fix, e.over_budget)
 
 
 def probe_once(path: str | Path) -> RasterInfo:
@@ -69,7 +68,8 @@ def clear_probe_cache() -> None:
 
 
 def probe_ref(source: Source, rel: str, sensor: str = "", item: str | None = None) -> ImageRef | Skip:
-    """The ImageRef of ``source.root / rel`` from its probe, or a Skip ("missing_image" / "unreadable_image").
+    """The ImageRef of ``source.root / rel`` from its probe, or a Skip ("missing_image", "unreadable_image" or
+    "image_over_pixel_budget").
 
     ``item`` names the unit in the Skip (default: ``rel``).
     """
@@ -79,7 +79,8 @@ def probe_ref(source: Source, rel: str, sensor: str = "", item: str | None = Non
     try:
         info = probe_once(path)
     except OSError as e:  # ImageReadError, or the file vanished
-        return source.skip(item or rel, "unreadable_image", str(e))
+        reason = "image_over_pixel_budget" if getattr(e, "over_budget", False) else "unreadable_image"
+        return source.skip(item or rel, reason, str(e))
     return ImageRef(
         path=rel,
         width=info.width,

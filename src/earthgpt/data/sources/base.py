@@ -15,7 +15,8 @@ log = logging.getLogger(__name__)
 
 SKIP_REASONS: tuple[str, ...] = (
     "missing_image",  # the annotation names an image that is not on disk
-    "unreadable_image",  # the image exists but cannot be decoded
+    "unreadable_image",  # the image exists but cannot be decoded (or is truncated)
+    "image_over_pixel_budget",  # a valid image read whole that needs more pixels than $EARTHGPT_MAX_PIXELS allows
     "missing_annotation",  # an image (or split entry) without its annotation file
     "malformed_annotation",  # the annotation file cannot be parsed or lacks a required field
     "orphan_annotation",  # annotations of an image id that the annotation file does not list

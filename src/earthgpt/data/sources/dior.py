@@ -2,46 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import ClassVar
 
-from earthgpt.data.records import Modality
-from earthgpt.data.sources._detection import VocSource
+from earthgpt.data.sources._dior import DiorLayout
 from earthgpt.data.sources.base import register
-
-# class name as written in the DIOR / DIOR-R xml -> category name
-DIOR_LABELS: dict[str, str] = {
-    "airplane": "airplane",
-    "airport": "airport",
-    "baseballfield": "baseball field",
-    "basketballcourt": "basketball court",
-    "bridge": "bridge",
-    "chimney": "chimney",
-    "dam": "dam",
-    "Expressway-Service-area": "expressway service area",
-    "Expressway-toll-station": "expressway toll station",
-    "golffield": "golf field",
-    "groundtrackfield": "ground track field",
-    "harbor": "harbor",
-    "overpass": "overpass",
-    "ship": "ship",
-    "stadium": "stadium",
-    "storagetank": "storage tank",
-    "tenniscourt": "tennis court",
-    "trainstation": "train station",
-    "vehicle": "vehicle",
-    "windmill": "windmill",
-}
-DIOR_IMAGE_DIRS = ("JPEGImages-trainval", "JPEGImages-test")
-DIOR_SPLIT_FILES: dict[str, tuple[str, ...]] = {
-    "train": ("ImageSets/Main/train.txt",),
-    "val": ("ImageSets/Main/val.txt",),
-    "test": ("ImageSets/Main/test.txt",),
-}
 
 
 @register
-class Dior(VocSource):
+class Dior(DiorLayout):
     """DIOR (Li et al., ISPRS J. Photogramm. Remote Sens. 159, 2020), horizontal boxes.
 
     23,463 Google Earth images of 800x800 pixels (0.5-30 m), 192,472 objects in 20 classes.
@@ -68,12 +36,4 @@ class Dior(VocSource):
     """
 
     name: ClassVar[str] = "dior"
-    modality: ClassVar[Modality] = "optical"
-    sensor: ClassVar[str] = "Google Earth"
-    splits: ClassVar[tuple[str, ...]] = ("train", "val", "test")
-    categories: tuple[str, ...] = tuple(DIOR_LABELS.values())
-    label_map: Mapping[str, str] = DIOR_LABELS
-    loose_labels: ClassVar[bool] = True
     annotation_dirs: ClassVar[dict[str, str]] = {"hbb": "Annotations/Horizontal Bounding Boxes"}
-    image_dirs: ClassVar[tuple[str, ...]] = DIOR_IMAGE_DIRS
-    split_files: ClassVar[dict[str, tuple[str, ...]]] = DIOR_SPLIT_FILES

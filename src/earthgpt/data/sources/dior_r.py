@@ -8,13 +8,13 @@ from typing import ClassVar
 
 from earthgpt.data.sources._annotation_formats import dior_obb
 from earthgpt.data.sources._detection import BoxKind
+from earthgpt.data.sources._dior import DiorLayout
 from earthgpt.data.sources.base import register
-from earthgpt.data.sources.dior import Dior
 from earthgpt.geometry import OBB
 
 
 @register
-class DiorR(Dior):
+class DiorR(DiorLayout):
     """DIOR-R (Cheng et al., IEEE TGRS 2022): the 23,463 DIOR images re-annotated with oriented boxes.
 
     * Modality: optical. Task: oriented object detection (``kind="obb"``, the only kind here).

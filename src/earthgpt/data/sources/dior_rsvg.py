@@ -11,9 +11,9 @@ from typing import Literal
 
 from earthgpt.data.records import GroundingRecord, ImageRef, Record, RegionCaptionRecord
 from earthgpt.data.sources._annotation_formats import read_number
+from earthgpt.data.sources._dior import DIOR_LABELS
 from earthgpt.data.sources._shared import ImageFinder, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source, register
-from earthgpt.data.sources.dior import DIOR_LABELS
 from earthgpt.geometry import HBB
 
 CLASS_NAMES: dict[str, str] = {name.lower(): label for name, label in DIOR_LABELS.items()}  # xml name, any case

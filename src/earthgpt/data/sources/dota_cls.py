@@ -11,8 +11,8 @@ from typing import ClassVar
 from earthgpt.data.records import ImageRef, Record, SceneRecord, Tile
 from earthgpt.data.sources._annotation_formats import DotaObject
 from earthgpt.data.sources._detection import box_problem
+from earthgpt.data.sources._dota import DotaLayout, DotaVersion
 from earthgpt.data.sources.base import Skip, register
-from earthgpt.data.sources.dota import DotaLayout, DotaVersion
 from earthgpt.geometry.polygons import enclosing_hbb
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from earthgpt.data.sources._open_class_voc import OpenClassVoc
 from earthgpt.data.sources.base import register
-from earthgpt.data.sources.sea_shipping import OpenClassVoc
 
 
 @register
@@ -15,7 +15,7 @@ class OceanicShip(OpenClassVoc):
     * Modality: infrared. Task: horizontal ship detection.
     * Source: Center for Optics Research and Engineering of Shandong University,
       http://www.gxzx.sdu.edu.cn/info/1133/2174.html.
-    * On disk and classes: see :class:`~earthgpt.data.sources.sea_shipping.OpenClassVoc` (VOC layout; classes as
+    * On disk and classes: see :class:`~earthgpt.data.sources._open_class_voc.OpenClassVoc` (VOC layout; classes as
       named in the xml).
     * Relied on: nothing authoritative could be found about this release's files; the layout is the PASCAL VOC
       one and the class list is read from the files. The fake in tests/data/fakes/oceanic_ship.py is in that

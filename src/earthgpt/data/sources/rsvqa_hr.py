@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from earthgpt.data.sources._rsvqa import RSVQASource
 from earthgpt.data.sources.base import register
-from earthgpt.data.sources.rsvqa_lr import RSVQASource
 
 
 @register

@@ -1,4 +1,4 @@
-"""InfiRay Sea-shipping: infrared ship images (VOC xml), and the reader shared by the VOC-style infrared releases."""
+"""A VOC-layout release whose class list is read from its own xml files (the InfiRay infrared sets, Oceanic ship)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from typing import ClassVar
 from earthgpt.data.records import Modality
 from earthgpt.data.sources._detection import BoxKind, VocSource, loose
 from earthgpt.data.sources._shared import hash_split
-from earthgpt.data.sources.base import register
 
 _NAME = re.compile(r"<name>\s*([^<]+?)\s*</name>")
 
@@ -57,24 +56,3 @@ class OpenClassVoc(VocSource):
             return sorted({line.strip() for line in lines if line.strip()})
         stems = sorted(p.stem for p in self.annotation_dir.glob("*.xml"))
         return [s for s in stems if hash_split(s, self.test_fraction) == self.split]
-
-
-@register
-class SeaShipping(OpenClassVoc):
-    """InfiRay Sea-shipping (2021): infrared images of ships at sea and in harbours (EarthGPT Table I: 16,023
-    training samples).
-
-    * Modality: infrared (thermal). Task: horizontal ship detection.
-    * Source: InfiRay (iRay Technology) open data, http://openai.iraytek.com/apply/Sea_shipping.html (download
-      after registration).
-    * On disk and classes: see :class:`OpenClassVoc` (VOC layout; classes as named in the xml).
-    * Relied on: InfiRay distributes its open infrared sets for VOC/YOLO training; we could not get a copy or
-      an authoritative description of this release, so the layout is the PASCAL VOC one and the class list is
-      read from the files. The fake in tests/data/fakes/sea_shipping.py is in that layout; check a real copy
-      before relying on it.
-
-    Citation: InfiRay. Sea-shipping. http://openai.iraytek.com/apply/Sea_shipping.html, 2021.
-    """
-
-    name: ClassVar[str] = "sea_shipping"
-    sensor: ClassVar[str] = "InfiRay thermal camera"
