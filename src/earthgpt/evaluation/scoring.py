@@ -7,6 +7,7 @@ Headline metrics are percentages, as the paper prints them (CIDEr x 100 too).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -25,10 +26,12 @@ from earthgpt.evaluation.predictors import Response
 from earthgpt.evaluation.scorers import RANK_FALLBACK, BoxScorer, assign_scores
 from earthgpt.evaluation.tasks.load import TaskData
 from earthgpt.evaluation.tasks.parsers import parser_of
-from earthgpt.evaluation.tasks.spec import BoxFormat, Parsed, Sample, TaskSpec
+from earthgpt.evaluation.tasks.spec import BoxFormat, OutputParser, Parsed, Sample, TaskSpec
 from earthgpt.geometry import LabeledBox
 
-__all__ = ["TaskResult", "score_task"]
+__all__ = ["PARSER_ERROR", "TaskResult", "score_task"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -145,6 +148,19 @@ def _detection(
 
 
 _SIMPLE = {"scene": _scene, "vqa": _vqa, "grounding": _grounding}
+PARSER_ERROR = "parser error"
+"""The note of an answer whose parser raised: it is scored as a miss and counted in ``counts["parser_errors"]``."""
+
+
+def _parse_one(parse: OutputParser, text: str, sample: Sample, box_format: BoxFormat, spec: TaskSpec) -> Parsed:
+    """One answer parsed; a parser that raises (a bug, or a custom parser meeting hostile text) makes that one
+    answer an unparsed miss instead of aborting the whole score."""
+    try:
+        return parse(text, sample, box_format)
+    except Exception as exc:  # one bad prediction line must not lose the others
+        log.warning("task %s, sample %s: the parser raised %r; scored as a miss", spec.name, sample.id, exc)
+        empty: Any = () if spec.kind == "detection" else None if spec.kind == "grounding" else ""
+        return Parsed("unparsed", empty, notes=(f"{PARSER_ERROR}: {exc!r}",))
 
 
 def _counts(
@@ -161,6 +177,7 @@ def _counts(
         "missing": missing,
         "empty": status["empty"] - missing,
         "unparsed": status["unparsed"],
+        "parser_errors": sum(any(n.startswith(PARSER_ERROR) for n in p.notes) for p in parsed.values()),
         "boxes_dropped": sum(p.dropped for p in parsed.values()),
         "boxes_converted": sum(p.converted for p in parsed.values()),
         **dict(file_counts or {}),
@@ -188,7 +205,7 @@ def score_task(
     spec = data.spec
     parse = parser_of(spec)
     texts = {s.id: responses[s.id].text for s in data.samples if s.id in responses}
-    parsed = {s.id: parse(texts.get(s.id, ""), s, box_format) for s in data.samples}
+    parsed = {s.id: _parse_one(parse, texts.get(s.id, ""), s, box_format, spec) for s in data.samples}
     counts = _counts(data, responses, parsed, file_counts)
     sources: Counter[str] = Counter()
     if spec.kind == "detection":
