@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout's code, not an install
 
-from earthgpt.data.records import ImageRef  # noqa: E402
-from earthgpt.evaluation.tasks.boxtext import read_boxes  # noqa: E402
-from earthgpt.geometry.codec import parse_boxes  # noqa: E402
+from earthgpt.data.records import ImageRef
+from earthgpt.evaluation.tasks.boxtext import read_boxes
+from earthgpt.geometry.codec import parse_boxes
 
 IMAGE = ImageRef("x.png", width=800, height=800)
 CATS = ("car", "person", "storage tank")
