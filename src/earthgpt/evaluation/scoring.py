@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from earthgpt.data.records import ANY_CLASS
 from earthgpt.evaluation.metrics import (
     caption_scores,
     classification_scores,
@@ -126,8 +127,19 @@ def _detection(
         preds.append([LabeledBox(b.label, b.box, b.score) for b in boxes])
     unparsed = sum(parsed[s.id].status != "ok" for s in data.samples)
     classes = list(data.samples[0].categories) or sorted({o.label for s in data.samples for o in s.objects})
-    gts = [list(s.objects) for s in data.samples]
-    res = detection_ap(preds, gts, iou_thresholds=spec.iou_thresholds, classes=classes, num_unparsed=unparsed)
+    hard = [[o for o in s.ignored if o.label != ANY_CLASS] for s in data.samples]
+    gts = [[*s.objects, *h] for s, h in zip(data.samples, hard, strict=True)]
+    difficult = [[False] * len(s.objects) + [True] * len(h) for s, h in zip(data.samples, hard, strict=True)]
+    regions = [[o.box for o in s.ignored if o.label == ANY_CLASS] for s in data.samples]
+    res = detection_ap(
+        preds,
+        gts,
+        iou_thresholds=spec.iou_thresholds,
+        difficult=difficult,
+        ignore_regions=regions,
+        classes=classes,
+        num_unparsed=unparsed,
+    )
     metrics: dict[str, float | None] = {f"AP@{round(t * 100)}": _pct(r.map) for t, r in res.items()}
     per_class = {f"AP@{round(t * 100)}": {k: _pct(c.ap) for k, c in r.per_class.items()} for t, r in res.items()}
     top = res[max(res)]
@@ -141,6 +153,10 @@ def _detection(
         "num_gts": {k: c.num_gts for k, c in top.per_class.items()},
         "num_predictions": {k: c.num_predictions for k, c in top.per_class.items()},
         "unknown_label_boxes": top.num_unknown_label,
+        "unknown_labels": dict(Counter(b.label for p in preds for b in p if b.label not in classes).most_common(10)),
+        "images_without_objects": sum(not s.objects for s in data.samples),
+        "difficult_objects": sum(map(len, hard)),
+        "ignore_regions": sum(map(len, regions)),
         "pr_curves_iou": max(res),
         "pr_curves": curves,
     }

@@ -271,7 +271,13 @@ def read_boxes(
     return reading
 
 
-def canonical_label(label: str, categories: Sequence[str]) -> str:
-    """The category a box label names (by :func:`label_key`), or the label itself when it names none."""
-    keys = {label_key(c): c for c in categories}
+def canonical_label(label: str, categories: Sequence[str], aliases: Sequence[tuple[str, str]] = ()) -> str:
+    """The category a box label names, or the label itself when it names none.
+
+    Both sides go through :func:`label_key`; the candidates are the categories and the dataset's own spellings
+    of them (``aliases``, the source's ``label_map`` that the builder reads the files with), so "OtherVehicle",
+    "other_vehicles" and "other vehicle" all name "other vehicle".
+    """
+    keys = {label_key(name): cat for name, cat in aliases}
+    keys.update({label_key(c): c for c in categories})
     return keys.get(label_key(label), label)

@@ -74,7 +74,10 @@ def _detection(text: str, sample: Sample, box_format: BoxFormat, kind: str) -> P
     if _blank(text):
         return Parsed("empty", ())
     reading = read_boxes(text, box_format, "obb" if kind == "obb" else "hbb", sample.image, sample.categories)
-    boxes = tuple(ParsedBox(canonical_label(b.label, sample.categories), b.box, b.span, b.score) for b in reading.boxes)
+    boxes = tuple(
+        ParsedBox(canonical_label(b.label, sample.categories, sample.aliases), b.box, b.span, b.score)
+        for b in reading.boxes
+    )
     notes = tuple(reading.problems)
     return Parsed("ok" if boxes else "unparsed", boxes, reading.dropped, reading.converted, notes)
 

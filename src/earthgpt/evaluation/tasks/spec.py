@@ -50,6 +50,11 @@ class Sample:
     """The detection ground truth."""
     categories: tuple[str, ...] = ()
     """The class list the model is asked to choose from (scene) or to detect (detection)."""
+    ignored: tuple[LabeledBox, ...] = ()
+    """Detection: what AP ignores: difficult objects under their category, ignore regions (DontCare, iscrowd)
+    under ``ANY_CLASS`` (''), which ignore predictions of every class (see ``metrics.detection``)."""
+    aliases: tuple[tuple[str, str], ...] = ()
+    """Detection: the dataset's own class names -> categories (the builder's ``label_map``)."""
 
 
 @dataclass(frozen=True)
