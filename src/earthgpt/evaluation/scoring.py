@@ -23,6 +23,7 @@ from earthgpt.evaluation.metrics import (
     vqa_scores,
 )
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
+from earthgpt.evaluation.metrics.vqa import VQA_MATCH_NOTES, VQAMatch
 from earthgpt.evaluation.predictors import Response
 from earthgpt.evaluation.scorers import RANK_FALLBACK, BoxScorer, assign_scores
 from earthgpt.evaluation.tasks.load import TaskData
@@ -82,15 +83,15 @@ def _scene(samples: list[Sample], parsed: Mapping[str, Parsed]) -> tuple[dict, d
     return metrics, details
 
 
-def _vqa(samples: list[Sample], parsed: Mapping[str, Parsed]) -> tuple[dict, dict]:
+def _vqa(samples: list[Sample], parsed: Mapping[str, Parsed], match: VQAMatch) -> tuple[dict, dict]:
     answers = [str(parsed[s.id].value or "") for s in samples]
-    sc = vqa_scores(answers, [s.answer for s in samples], [s.group for s in samples], exclude_types=())
+    sc = vqa_scores(answers, [s.answer for s in samples], [s.group for s in samples], match=match)
     # per question type where the dataset has types (CRSVQA has none: then OA alone)
     metrics: dict[str, float | None] = {t: _pct(v) for t, v in sc.per_type_accuracy.items() if t}
     metrics["OA"] = _pct(sc.overall_accuracy)
     if metrics.keys() - {"OA"}:
         metrics["AA"] = _pct(sc.average_accuracy)
-    return metrics, {"per_type_count": sc.per_type_count}
+    return metrics, {"per_type_count": sc.per_type_count, "answer_match": match, "notes": [VQA_MATCH_NOTES[match]]}
 
 
 def _caption(samples: list[Sample], parsed: Mapping[str, Parsed], meteor: MeteorScorer | bool) -> tuple[dict, dict]:
@@ -163,7 +164,7 @@ def _detection(
     return metrics, details
 
 
-_SIMPLE = {"scene": _scene, "vqa": _vqa, "grounding": _grounding}
+_SIMPLE = {"scene": _scene, "grounding": _grounding}
 PARSER_ERROR = "parser error"
 """The note of an answer whose parser raised: it is scored as a miss and counted in ``counts["parser_errors"]``."""
 
@@ -212,8 +213,11 @@ def score_task(
     box_format: BoxFormat = "earthgpt",
     meteor: MeteorScorer | bool = True,
     file_counts: Mapping[str, int] | None = None,
+    vqa_match: VQAMatch | None = None,
 ) -> TaskResult:
     """Parse and score every sample of ``data`` against ``responses`` (by sample id; absent ids are misses).
+
+    ``vqa_match`` overrides the task's answer matching (``TaskSpec.vqa_match``, strict by default).
 
     ``file_counts`` are the predictions file's own problems (duplicates, malformed lines, unknown ids), added to
     the result's counts. ``meteor`` is passed to ``caption_scores`` (False skips METEOR).
@@ -228,6 +232,8 @@ def score_task(
         metrics, details = _detection(spec, data, parsed, responses, scorer, sources)
     elif spec.kind == "caption":
         metrics, details = _caption(data.samples, parsed, meteor)
+    elif spec.kind == "vqa":
+        metrics, details = _vqa(data.samples, parsed, vqa_match or spec.vqa_match)
     else:
         metrics, details = _SIMPLE[spec.kind](data.samples, parsed)
     return TaskResult(

@@ -46,7 +46,7 @@ def parse_scene_lenient(text: str, sample: Sample, box_format: BoxFormat = "eart
 
 
 def parse_vqa(text: str, sample: Sample, box_format: BoxFormat = "earthgpt") -> Parsed:
-    """The answer as written; the VQA metric normalises it (``metrics.vqa.normalize_answer``) and exact-matches."""
+    """The answer as written; the VQA metric compares it by the task's rule (``TaskSpec.vqa_match``)."""
     if _blank(text):
         return Parsed("empty", "")
     return Parsed("ok", text)
