@@ -9,6 +9,8 @@ from typing import Any, Literal, get_args
 from earthgpt.geometry import HBB, LabeledBox
 
 Modality = Literal["optical", "sar", "infrared"]
+ANY_CLASS = ""
+"""The label of an ignore region in ``DetectionRecord.ignored``: it ignores predictions of every class."""
 MODALITIES: tuple[str, ...] = get_args(Modality)
 
 
@@ -132,6 +134,10 @@ class DetectionRecord(_Base):
 
     objects: tuple[LabeledBox, ...] = ()
     categories: tuple[str, ...] = ()
+    ignored: tuple[LabeledBox, ...] = ()
+    """What a benchmark ignores (filled only when a source reads for scoring, ``DetectionSource.for_scoring``):
+    ``difficult`` objects under their category, and ignore regions (DontCare, iscrowd) under ``ANY_CLASS``.
+    Predictions matching them count neither as true nor as false positives."""
     task: Literal["detection"] = field(default="detection", init=False)
 
 
@@ -176,6 +182,8 @@ def record_to_dict(record: Record) -> dict[str, Any]:
         d.update(qa=[{"question": q.question, "answer": q.answer, "qtype": q.qtype} for q in record.qa])
     elif isinstance(record, DetectionRecord):
         d.update(objects=[o.to_dict() for o in record.objects], categories=list(record.categories))
+        if record.ignored:
+            d["ignored"] = [o.to_dict() for o in record.ignored]
     elif isinstance(record, GroundingRecord):
         d.update(expression=record.expression, box=list(record.box.as_tuple()), label=record.label)
     else:
@@ -200,7 +208,8 @@ def record_from_dict(d: dict[str, Any]) -> Record:
         return VQARecord(**base, qa=tuple(QAPair(**q) for q in d["qa"]))
     if task == "detection":
         objs = tuple(LabeledBox.from_dict(o) for o in d["objects"])
-        return DetectionRecord(**base, objects=objs, categories=tuple(d.get("categories", ())))
+        ignored = tuple(LabeledBox.from_dict(o) for o in d.get("ignored", ()))
+        return DetectionRecord(**base, objects=objs, categories=tuple(d.get("categories", ())), ignored=ignored)
     if task == "grounding":
         return GroundingRecord(**base, expression=d["expression"], box=HBB(*d["box"]), label=d.get("label", ""))
     if task == "region_caption":

@@ -49,7 +49,7 @@ def read_predictions(
                 continue
             try:
                 row = json.loads(line)
-            except json.JSONDecodeError:
+            except (ValueError, RecursionError):  # bad JSON, a > 4300-digit integer, deep nesting
                 out.malformed += 1
                 log.warning("%s:%d: not valid JSON, line ignored", p, n)
                 continue

@@ -63,7 +63,7 @@ class Response:
             try:
                 lp = [float(v) for v in logprobs]
                 sp = [(int(a), int(b)) for a, b in spans]
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: int() of an infinite span
                 lp, sp = None, None
         return Response(text=text if isinstance(text, str) else "", token_logprobs=lp, token_spans=sp)
 

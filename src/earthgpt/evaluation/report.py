@@ -22,6 +22,7 @@ _COUNT_COLUMNS = (
     ("unknown_ids", "unknown ids"),
     ("empty", "empty"),
     ("unparsed", "unparsed"),
+    ("parser_errors", "parser errors"),
     ("boxes_dropped", "boxes dropped"),
     ("boxes_converted", "boxes converted"),
 )
@@ -108,6 +109,26 @@ def _sources(d: Mapping[str, int]) -> str:
     return ", ".join(f"{k} {v}" for k, v in sorted(d.items())) or "no boxes"
 
 
+def _warnings(r: TaskResult) -> list[str]:
+    """Lines that say how a detection score was reached and what in the answers did not count."""
+    d = r.details
+    if r.spec.kind != "detection":
+        return []
+    out = [
+        f"AP protocol: {r.counts['samples']} images, {d.get('images_without_objects', 0)} of them without ground "
+        f"truth (their boxes are false positives); {d.get('difficult_objects', 0)} difficult objects and "
+        f"{d.get('ignore_regions', 0)} ignore regions (DontCare, crowd) ignored, neither true nor false positives"
+    ]
+    if d.get("unknown_label_boxes"):
+        named = ", ".join(f"{k!r} {v}" for k, v in d.get("unknown_labels", {}).items())
+        out.append(
+            f"WARNING: {d['unknown_label_boxes']} predicted box(es) name no class of the task (most frequent: "
+            f"{named}); they count in no class. Labels are matched after lower-casing, '_'/'-' as spaces and "
+            "plural 's', against the class names and the dataset's own spellings"
+        )
+    return out
+
+
 def make_figures(r: TaskResult, folder: Path) -> list[Path]:
     """The figures of one task: confusion matrix (scene), PR curves (detection), predictions on images."""
     out: list[Path] = []
@@ -147,7 +168,7 @@ def render_report(
         lines += ["## Tasks over sample data (no paper numbers)", ""] + _sample_tables(others)
     if results:
         lines += ["## Answers and data", ""] + _counts(results) + _scorers(results)
-    notes = [f"- {r.spec.name}: {n}" for r in results for n in r.details.get("notes", [])]
+    notes = [f"- {r.spec.name}: {n}" for r in results for n in [*r.details.get("notes", []), *_warnings(r)]]
     if notes:
         lines += ["## Notes", "", *notes, ""]
     if figures:

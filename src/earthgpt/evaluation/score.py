@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
+from earthgpt.evaluation.metrics.vqa import VQAMatch
 from earthgpt.evaluation.predfile import read_predictions
 from earthgpt.evaluation.report import write_report
 from earthgpt.evaluation.scorers import BoxScorer, LogprobScorer
@@ -30,6 +31,7 @@ def score_predictions_file(
     scorer: BoxScorer | None = None,
     limit: int | None = None,
     meteor: bool | MeteorScorer = True,
+    vqa_match: VQAMatch | None = None,
 ) -> TaskResult:
     """The :class:`TaskResult` of a predictions file (see :func:`score_file`)."""
     if box_format not in BOX_FORMATS:
@@ -64,6 +66,7 @@ def score_predictions_file(
         box_format=box_format,
         meteor=meteor,
         file_counts=file_counts,
+        vqa_match=vqa_match,
     )
 
 
@@ -78,6 +81,7 @@ def score_file(
     limit: int | None = None,
     meteor: bool | MeteorScorer = True,
     model_name: str | None = None,
+    vqa_match: VQAMatch | None = None,
 ) -> dict[str, Any]:
     """Score a predictions JSONL against ``task`` and return the metrics dict (as in metrics.json).
 
@@ -87,9 +91,12 @@ def score_file(
     unreadable answers are counted, never fatal; every sample stays in the denominators. With ``out_dir`` the
     metrics JSON and a Markdown report are written there. Box confidences: a score written in the output, else
     ``scorer`` (default: token log-probabilities if the file has ``token_logprobs``/``token_spans``), else the
-    rank fallback; the report says which.
+    rank fallback; the report says which. VQA answers are matched by the task's rule (strict, RSVQA's exact
+    match after lower-casing) unless ``vqa_match`` says otherwise; the report says which.
     """
-    result = score_predictions_file(task, predictions_path, data_root, box_format, text_key, scorer, limit, meteor)
+    result = score_predictions_file(
+        task, predictions_path, data_root, box_format, text_key, scorer, limit, meteor, vqa_match
+    )
     summary = result.to_dict()
     summary["predictions"] = str(predictions_path)
     if out_dir is not None:

@@ -72,13 +72,23 @@ class LogprobScorer:
         self, sample: Sample, response: Response, boxes: Sequence[ParsedBox], image_root: Path | None
     ) -> list[float | None]:
         lps, spans = response.token_logprobs, response.token_spans
-        if lps is None or spans is None or len(lps) != len(spans):
+        if lps is None or spans is None or len(lps) != len(spans) or not spans:
             return [None] * len(boxes)
+        lp = np.asarray(lps, dtype=np.float64)  # [T]
+        starts = np.asarray([s for s, _ in spans], dtype=np.int64)  # [T]
+        ends = np.asarray([e for _, e in spans], dtype=np.int64)  # [T]
+        if np.any(np.diff(starts) < 0) or np.any(np.diff(ends) < 0):
+            log.warning("token_spans are not in text order; boxes of this answer fall back to rank")
+            return [None] * len(boxes)
+        finite = np.isfinite(lp)
+        csum = np.concatenate(([0.0], np.cumsum(np.where(finite, lp, 0.0))))  # [T + 1]
+        ccount = np.concatenate(([0], np.cumsum(finite)))  # [T + 1]
         out: list[float | None] = []
-        for b in boxes:
-            start, end = b.span
-            vals = [lp for lp, (s, e) in zip(lps, spans, strict=True) if s < end and e > start and math.isfinite(lp)]
-            out.append(float(np.mean(vals)) if vals else None)
+        for b in boxes:  # tokens overlapping [start, end): end > start and start < end, a contiguous run
+            lo = int(np.searchsorted(ends, b.span[0], side="right"))
+            hi = int(np.searchsorted(starts, b.span[1], side="left"))
+            n = int(ccount[hi] - ccount[lo]) if hi > lo else 0
+            out.append(float((csum[hi] - csum[lo]) / n) if n else None)
         return out
 
 

@@ -7,12 +7,14 @@ Headline metrics are percentages, as the paper prints them (CIDEr x 100 too).
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from earthgpt.data.records import ANY_CLASS
 from earthgpt.evaluation.metrics import (
     caption_scores,
     classification_scores,
@@ -21,14 +23,17 @@ from earthgpt.evaluation.metrics import (
     vqa_scores,
 )
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
+from earthgpt.evaluation.metrics.vqa import VQA_MATCH_NOTES, VQAMatch
 from earthgpt.evaluation.predictors import Response
 from earthgpt.evaluation.scorers import RANK_FALLBACK, BoxScorer, assign_scores
 from earthgpt.evaluation.tasks.load import TaskData
 from earthgpt.evaluation.tasks.parsers import parser_of
-from earthgpt.evaluation.tasks.spec import BoxFormat, Parsed, Sample, TaskSpec
+from earthgpt.evaluation.tasks.spec import BoxFormat, OutputParser, Parsed, Sample, TaskSpec
 from earthgpt.geometry import LabeledBox
 
-__all__ = ["TaskResult", "score_task"]
+__all__ = ["PARSER_ERROR", "TaskResult", "score_task"]
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -78,15 +83,15 @@ def _scene(samples: list[Sample], parsed: Mapping[str, Parsed]) -> tuple[dict, d
     return metrics, details
 
 
-def _vqa(samples: list[Sample], parsed: Mapping[str, Parsed]) -> tuple[dict, dict]:
+def _vqa(samples: list[Sample], parsed: Mapping[str, Parsed], match: VQAMatch) -> tuple[dict, dict]:
     answers = [str(parsed[s.id].value or "") for s in samples]
-    sc = vqa_scores(answers, [s.answer for s in samples], [s.group for s in samples], exclude_types=())
+    sc = vqa_scores(answers, [s.answer for s in samples], [s.group for s in samples], match=match)
     # per question type where the dataset has types (CRSVQA has none: then OA alone)
     metrics: dict[str, float | None] = {t: _pct(v) for t, v in sc.per_type_accuracy.items() if t}
     metrics["OA"] = _pct(sc.overall_accuracy)
     if metrics.keys() - {"OA"}:
         metrics["AA"] = _pct(sc.average_accuracy)
-    return metrics, {"per_type_count": sc.per_type_count}
+    return metrics, {"per_type_count": sc.per_type_count, "answer_match": match, "notes": [VQA_MATCH_NOTES[match]]}
 
 
 def _caption(samples: list[Sample], parsed: Mapping[str, Parsed], meteor: MeteorScorer | bool) -> tuple[dict, dict]:
@@ -123,8 +128,19 @@ def _detection(
         preds.append([LabeledBox(b.label, b.box, b.score) for b in boxes])
     unparsed = sum(parsed[s.id].status != "ok" for s in data.samples)
     classes = list(data.samples[0].categories) or sorted({o.label for s in data.samples for o in s.objects})
-    gts = [list(s.objects) for s in data.samples]
-    res = detection_ap(preds, gts, iou_thresholds=spec.iou_thresholds, classes=classes, num_unparsed=unparsed)
+    hard = [[o for o in s.ignored if o.label != ANY_CLASS] for s in data.samples]
+    gts = [[*s.objects, *h] for s, h in zip(data.samples, hard, strict=True)]
+    difficult = [[False] * len(s.objects) + [True] * len(h) for s, h in zip(data.samples, hard, strict=True)]
+    regions = [[o.box for o in s.ignored if o.label == ANY_CLASS] for s in data.samples]
+    res = detection_ap(
+        preds,
+        gts,
+        iou_thresholds=spec.iou_thresholds,
+        difficult=difficult,
+        ignore_regions=regions,
+        classes=classes,
+        num_unparsed=unparsed,
+    )
     metrics: dict[str, float | None] = {f"AP@{round(t * 100)}": _pct(r.map) for t, r in res.items()}
     per_class = {f"AP@{round(t * 100)}": {k: _pct(c.ap) for k, c in r.per_class.items()} for t, r in res.items()}
     top = res[max(res)]
@@ -138,13 +154,30 @@ def _detection(
         "num_gts": {k: c.num_gts for k, c in top.per_class.items()},
         "num_predictions": {k: c.num_predictions for k, c in top.per_class.items()},
         "unknown_label_boxes": top.num_unknown_label,
+        "unknown_labels": dict(Counter(b.label for p in preds for b in p if b.label not in classes).most_common(10)),
+        "images_without_objects": sum(not s.objects for s in data.samples),
+        "difficult_objects": sum(map(len, hard)),
+        "ignore_regions": sum(map(len, regions)),
         "pr_curves_iou": max(res),
         "pr_curves": curves,
     }
     return metrics, details
 
 
-_SIMPLE = {"scene": _scene, "vqa": _vqa, "grounding": _grounding}
+_SIMPLE = {"scene": _scene, "grounding": _grounding}
+PARSER_ERROR = "parser error"
+"""The note of an answer whose parser raised: it is scored as a miss and counted in ``counts["parser_errors"]``."""
+
+
+def _parse_one(parse: OutputParser, text: str, sample: Sample, box_format: BoxFormat, spec: TaskSpec) -> Parsed:
+    """One answer parsed; a parser that raises (a bug, or a custom parser meeting hostile text) makes that one
+    answer an unparsed miss instead of aborting the whole score."""
+    try:
+        return parse(text, sample, box_format)
+    except Exception as exc:  # one bad prediction line must not lose the others
+        log.warning("task %s, sample %s: the parser raised %r; scored as a miss", spec.name, sample.id, exc)
+        empty: Any = () if spec.kind == "detection" else None if spec.kind == "grounding" else ""
+        return Parsed("unparsed", empty, notes=(f"{PARSER_ERROR}: {exc!r}",))
 
 
 def _counts(
@@ -161,6 +194,7 @@ def _counts(
         "missing": missing,
         "empty": status["empty"] - missing,
         "unparsed": status["unparsed"],
+        "parser_errors": sum(any(n.startswith(PARSER_ERROR) for n in p.notes) for p in parsed.values()),
         "boxes_dropped": sum(p.dropped for p in parsed.values()),
         "boxes_converted": sum(p.converted for p in parsed.values()),
         **dict(file_counts or {}),
@@ -179,8 +213,11 @@ def score_task(
     box_format: BoxFormat = "earthgpt",
     meteor: MeteorScorer | bool = True,
     file_counts: Mapping[str, int] | None = None,
+    vqa_match: VQAMatch | None = None,
 ) -> TaskResult:
     """Parse and score every sample of ``data`` against ``responses`` (by sample id; absent ids are misses).
+
+    ``vqa_match`` overrides the task's answer matching (``TaskSpec.vqa_match``, strict by default).
 
     ``file_counts`` are the predictions file's own problems (duplicates, malformed lines, unknown ids), added to
     the result's counts. ``meteor`` is passed to ``caption_scores`` (False skips METEOR).
@@ -188,13 +225,15 @@ def score_task(
     spec = data.spec
     parse = parser_of(spec)
     texts = {s.id: responses[s.id].text for s in data.samples if s.id in responses}
-    parsed = {s.id: parse(texts.get(s.id, ""), s, box_format) for s in data.samples}
+    parsed = {s.id: _parse_one(parse, texts.get(s.id, ""), s, box_format, spec) for s in data.samples}
     counts = _counts(data, responses, parsed, file_counts)
     sources: Counter[str] = Counter()
     if spec.kind == "detection":
         metrics, details = _detection(spec, data, parsed, responses, scorer, sources)
     elif spec.kind == "caption":
         metrics, details = _caption(data.samples, parsed, meteor)
+    elif spec.kind == "vqa":
+        metrics, details = _vqa(data.samples, parsed, vqa_match or spec.vqa_match)
     else:
         metrics, details = _SIMPLE[spec.kind](data.samples, parsed)
     return TaskResult(

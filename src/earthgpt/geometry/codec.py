@@ -55,7 +55,10 @@ _LABEL_TRIM = " \t\r\n:;,.[](){}"
 _LABEL_FORBIDDEN = set("[]();,\n\r")
 
 _BOX_RE = re.compile(r"([\[(])([^\[\]()]*)([\])])?")
-_NUM_RE = re.compile(r"[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|nan|inf(?:inity)?)", re.IGNORECASE)
+# ASCII only: with IGNORECASE alone, "ınf" (dotless i) and "İNF" would match and then fail in float().
+_NUM_RE = re.compile(
+    r"[-+]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|nan|inf(?:inity)?)", re.IGNORECASE | re.ASCII
+)
 _EXPECTED: dict[BoxKind | None, tuple[int, ...]] = {"hbb": (4,), "obb": (8,), None: (4, 8)}
 
 
@@ -134,6 +137,16 @@ def _snip(text: str, n: int = 40) -> str:
     return repr(text if len(text) <= n else text[:n] + "...")
 
 
+def _number(token: str) -> float | None:
+    """The float an ASCII number token writes, or None (``float`` alone also takes unicode digits and '_')."""
+    if not _NUM_RE.fullmatch(token):
+        return None
+    try:
+        return float(token)
+    except (ValueError, OverflowError):  # unreachable for a full match; kept so that reading stays total
+        return None
+
+
 def _read_numbers(body: str, where: str, problems: list[str]) -> list[float] | None:
     """The numbers inside one pair of brackets, or None (with a problem) when they cannot be read."""
     pieces = body.split(",")
@@ -148,10 +161,11 @@ def _read_numbers(body: str, where: str, problems: list[str]) -> list[float] | N
             problems.append(f"{where}: empty field in {_snip(body)}, dropped")
             return None
         for tok in tokens:
-            if not _NUM_RE.fullmatch(tok):
+            value = _number(tok)
+            if value is None:
                 problems.append(f"{where}: unreadable {_snip(body)}, dropped")
                 return None
-            values.append(float(tok))
+            values.append(value)
         spaced = spaced or len(tokens) > 1
     if spaced:
         problems.append(f"{where}: numbers separated by spaces instead of commas")

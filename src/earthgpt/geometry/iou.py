@@ -15,7 +15,7 @@ from earthgpt.geometry.boxes import HBB, OBB, Box
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["box_corners", "box_iou", "box_polygon", "hbb_iou", "iou_matrix", "obb_iou"]
+__all__ = ["box_corners", "box_iou", "box_polygon", "hbb_iou", "ioa_matrix", "iou_matrix", "obb_iou"]
 
 
 def box_corners(box: Box) -> np.ndarray:
@@ -181,3 +181,29 @@ def iou_matrix(preds: Sequence[Box], gts: Sequence[Box]) -> np.ndarray:
     if all(isinstance(b, HBB) for b in preds) and all(isinstance(b, HBB) for b in gts):
         return _hbb_iou_matrix(_hbb_array(preds), _hbb_array(gts))
     return _polygon_iou_matrix(preds, gts)
+
+
+def ioa_matrix(preds: Sequence[Box], regions: Sequence[Box]) -> np.ndarray:
+    """Intersection over the PREDICTION's area of every prediction with every region -> [P, R] in [0, 1].
+
+    The overlap pycocotools uses for crowd regions (``iscrowd``) and AP's ignore regions: how much of a
+    prediction lies inside the region. Degenerate or invalid boxes give 0.0.
+    """
+    out = np.zeros((len(preds), len(regions)), dtype=np.float64)
+    if not preds or not regions:
+        return out
+    p_polys, p_ok = _polygon_array(preds)
+    r_polys, r_ok = _polygon_array(regions)
+    pi, ri = np.flatnonzero(p_ok), np.flatnonzero(r_ok)
+    if pi.size == 0 or ri.size == 0:
+        return out
+    a = np.repeat(pi, ri.size)  # [K]
+    b = np.tile(ri, pi.size)  # [K]
+    try:
+        inter = shapely.area(shapely.intersection(p_polys[a], r_polys[b]))  # [K]
+    except GEOSException:
+        inter = np.array([_pair_intersection_area(x, y) for x, y in zip(p_polys[a], r_polys[b], strict=True)])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        ioa = inter / shapely.area(p_polys[a])
+    out[a, b] = np.clip(np.nan_to_num(ioa, nan=0.0), 0.0, 1.0)
+    return out

@@ -81,12 +81,21 @@ def coco_reference_ap(
     ground_truths: Sequence[Sequence[LabeledBox]],
     labels: Sequence[str],
     thresholds: Sequence[float],
+    difficult: Sequence[Sequence[bool]] | None = None,
+    regions: Sequence[Sequence[HBB]] | None = None,
 ) -> dict[float, dict[str, float | None]]:
-    """pycocotools COCOeval bbox AP per class at each threshold (area 'all', no detection cap)."""
+    """pycocotools COCOeval bbox AP per class at each threshold (area 'all', no detection cap).
+
+    ``difficult`` ground truths are written with an area outside the evaluated range, pycocotools' way of an
+    ignored non-crowd object (its ``ignore`` field is overwritten by ``iscrowd``); ``regions`` become
+    ``iscrowd`` annotations in every category (class-agnostic ignore regions).
+    """
     cat = {lab: k + 1 for k, lab in enumerate(labels)}
     anns, dets = [], []
+    hard = difficult if difficult is not None else [[False] * len(g) for g in ground_truths]
+    crowds = regions if regions is not None else [[] for _ in ground_truths]
     for i, (preds, gts) in enumerate(zip(predictions, ground_truths, strict=True)):
-        for b in gts:
+        for b, d in zip(gts, hard[i], strict=True):
             x1, y1, x2, y2 = b.box.as_tuple()
             anns.append(
                 {
@@ -94,10 +103,23 @@ def coco_reference_ap(
                     "image_id": i + 1,
                     "category_id": cat[b.label],
                     "bbox": [x1, y1, x2 - x1, y2 - y1],
-                    "area": (x2 - x1) * (y2 - y1),
+                    "area": 1e11 if d else (x2 - x1) * (y2 - y1),
                     "iscrowd": 0,
                 }
             )
+        for r in crowds[i]:
+            x1, y1, x2, y2 = r.as_tuple()
+            for k in cat.values():
+                anns.append(
+                    {
+                        "id": len(anns) + 1,
+                        "image_id": i + 1,
+                        "category_id": k,
+                        "bbox": [x1, y1, x2 - x1, y2 - y1],
+                        "area": (x2 - x1) * (y2 - y1),
+                        "iscrowd": 1,
+                    }
+                )
         for b in preds:
             x1, y1, x2, y2 = b.box.as_tuple()
             dets.append(

@@ -18,7 +18,7 @@ from pycocoevalcap.rouge.rouge import Rouge
 from pycocoevalcap.tokenizer.ptbtokenizer import PTBTokenizer
 
 from earthgpt.evaluation.metrics import coco_java
-from earthgpt.evaluation.metrics.caption import SPICE_NOTE, bleu, caption_scores, cider_d, rouge_l
+from earthgpt.evaluation.metrics.caption import SPICE_NOTE, TOKENIZER_NOTES, bleu, caption_scores, cider_d, rouge_l
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer, corenlp_tokenize
 from earthgpt.evaluation.metrics.ptb_tokenizer import coco_tokenize, ptb_tokens
 
@@ -254,3 +254,52 @@ def test_meteor_equals_pycocoevalcap(rsicd: dict[str, list[str]]) -> None:
             meteor=ours,
         )
         assert own.meteor is not None and own.meteor > 0.9
+
+
+# --------------------------------------------------------------- unicode classes against the jar
+
+_FRACTIONS = [chr(c) for c in [*range(0xBC, 0xBF), *range(0x2150, 0x2183), *range(0x2185, 0x2190)]]
+_COMBINING = [chr(c) for c in [*range(0x300, 0x370), *range(0x483, 0x488)]]
+_QUOTES = [chr(c) for c in [*range(0x2018, 0x2020), 0x2039, 0x203A, 0xAB, 0xBB, 0x27, 0x22, 0x60]]
+_PARTS = ["the", "Runway", "it", "s", "3", "12", "boats", "don", "t", "a", "U.S", "mile", "-", ".", ",", "1/2", "e"]
+
+
+def _unicode_lines(n: int, seed: int) -> list[str]:
+    """Caption-like lines mixing words with vulgar fractions and number forms, combining marks and quotes."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(n):
+        parts = []
+        for _ in range(rng.randint(1, 8)):
+            r, w = rng.random(), rng.choice(_PARTS)
+            if r < 0.3:
+                w = w[: rng.randint(0, len(w))] + rng.choice(_COMBINING) + w[rng.randint(0, len(w)) :]
+            elif r < 0.5:
+                w = rng.choice(["", w]) + rng.choice(_FRACTIONS) + rng.choice(["", w, " "])
+            elif r < 0.7:
+                q = rng.choice(_QUOTES)
+                w = rng.choice([q + w, w + q, q + w + rng.choice(_QUOTES), q])
+            parts.append(w)
+        out.append(rng.choice([" ", ""]).join(parts) if rng.random() < 0.2 else " ".join(parts))
+    return out
+
+
+def test_tokenizer_equals_corenlp_on_generated_unicode() -> None:
+    lines = _unicode_lines(3000, seed=7)
+    assert ptb_tokens(lines) == corenlp_tokenize(lines)
+
+
+def test_unicode_classes_by_hand() -> None:
+    assert ptb_tokens(["a \u00bd mile, 3\u00bd boats, \u2155 x"]) == [
+        ["a", "1/2", "mile", ",", "3", "1/2", "boats", ",", "\u2155", "x"]
+    ]
+    assert ptb_tokens(["cafe\u0301 e\u0301-e\u0301"]) == [["cafe\u0301", "e\u0301", "-", "e\u0301"]]
+    assert ptb_tokens(["\u201c\u2018a\u2019\u2019 \u2019mile \u201812"]) == [["```", "a", "''", "'m", "ile", "`", "12"]]
+
+
+def test_the_result_says_which_tokenizer_scored_it() -> None:
+    preds, refs = {"a": "a \u00bd mile runway"}, {"a": ["a half mile runway", "a runway"]}
+    python = caption_scores(preds, refs, meteor=False)
+    jar = caption_scores(preds, refs, meteor=False, engine="corenlp")
+    assert python.notes[0] == TOKENIZER_NOTES["python"] and jar.notes[0] == TOKENIZER_NOTES["corenlp"]
+    assert python.bleu == jar.bleu  # "1/2" both ways

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
-from earthgpt.data.records import DetectionRecord, ImageRef, Record
+from earthgpt.data.records import ANY_CLASS, DetectionRecord, ImageRef, Record
 from earthgpt.data.sources._annotation_formats import (
     AnnotationError,
     CocoImage,
@@ -40,6 +40,8 @@ class RawObject:
 
     label: str
     box: Box
+    difficult: bool = False
+    """The annotation's own difficult flag (VOC ``<difficult>1</difficult>``, DOTA's last column)."""
 
 
 def loose(name: str) -> str:
@@ -94,6 +96,10 @@ class DetectionSource(Source):
     label_map: Mapping[str, str] = {}
     ignored: ClassVar[Mapping[str, str]] = {}
     loose_labels: ClassVar[bool] = False
+    for_scoring: bool = False
+    """Read as a benchmark does (set by the evaluation loader): an image without objects gives an empty record
+    instead of an ``empty_annotation`` skip, and difficult objects and ignore regions go to
+    ``DetectionRecord.ignored`` instead of the objects or an ``ignored_region`` skip."""
 
     def category_of(self, label: str) -> str | None:
         """The category name of a class name as written in the files, None if it is not a known class.
@@ -194,29 +200,41 @@ class DetectionSource(Source):
             if category is None:
                 yield self.skip(item, "unknown_class", f"{label!r} is not one of {sorted(self.label_map)}")
                 continue
-            problem = box_problem(obj.box, width, height)
-            if problem is not None:
-                yield self.skip(item, problem[0], f"{label}: {problem[1]}")
-                continue
-            box = clip_box(obj.box, width, height) if isinstance(obj.box, HBB) else obj.box
-            yield LabeledBox(label=category, box=box)
+            box = self.checked_box(item, label, obj.box, width, height)
+            yield box if isinstance(box, Skip) else LabeledBox(label=category, box=box)
+
+    def checked_box(self, item: str, label: str, box: Box, width: int, height: int) -> Box | Skip:
+        """The box as kept (an HBB clipped to the image), or the Skip saying why it cannot be kept."""
+        problem = box_problem(box, width, height)
+        if problem is not None:
+            return self.skip(item, problem[0], f"{label}: {problem[1]}")
+        return clip_box(box, width, height) if isinstance(box, HBB) else box
 
     def detections(
         self, item: str, image: ImageRef | Skip, objects: Iterable[RawObject], skips: Iterable[Skip] = ()
     ) -> Iterator[Record | Skip]:
         """The image's skip if it is unusable; else ``skips`` (objects that did not parse), skips for bad objects,
-        then one DetectionRecord (or an ``empty_annotation`` skip if no object is left)."""
+        then one DetectionRecord (or an ``empty_annotation`` skip if no object is left and not ``for_scoring``)."""
         if isinstance(image, Skip):
             yield image
             return
         yield from skips
         kept: list[LabeledBox] = []
-        for out in self.checked_objects(item, objects, image.width, image.height):
-            if isinstance(out, Skip):
-                yield out
+        ignored: list[LabeledBox] = []
+        for obj in objects:
+            if self.for_scoring and obj.label.strip() in self.ignored:  # an ignore region: of any class
+                box = self.checked_box(item, obj.label.strip(), obj.box, image.width, image.height)
+                outs: list[LabeledBox | Skip] = [box if isinstance(box, Skip) else LabeledBox(ANY_CLASS, box)]
             else:
-                kept.append(out)
-        if not kept:
+                outs = list(self.checked_objects(item, [obj], image.width, image.height))
+            for out in outs:
+                if isinstance(out, Skip):
+                    yield out
+                elif self.for_scoring and (obj.difficult or out.label == ANY_CLASS):
+                    ignored.append(out)
+                else:
+                    kept.append(out)
+        if not kept and not self.for_scoring:
             yield self.skip(item, "empty_annotation", "no usable object in this image")
             return
         yield DetectionRecord(
@@ -226,6 +244,7 @@ class DetectionSource(Source):
             image=image,
             objects=tuple(kept),
             categories=self.categories,
+            ignored=tuple(ignored),
         )
 
 
@@ -295,7 +314,7 @@ class VocSource(DetectionSource):
 
     def read_object(self, obj: ET.Element) -> RawObject:
         box = voc_hbb(obj) if self.kind == "hbb" else self.read_obb(obj)
-        return RawObject(text(obj, "name"), box)
+        return RawObject(text(obj, "name"), box, text(obj, "difficult", "0") not in ("0", "false", "False"))
 
     def read_obb(self, obj: ET.Element) -> OBB:
         raise AnnotationError(f"{self.name}: no oriented box reader")

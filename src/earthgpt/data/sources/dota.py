@@ -50,5 +50,8 @@ class Dota(DotaLayout):
         self.kind = check_kind(self.name, kind)
 
     def load_objects(self, item: str, parsed: list[DotaObject], skips: list[Skip]) -> Iterator[Record | Skip]:
-        objects = [RawObject(obj.label, obj.box if self.kind == "obb" else enclosing_hbb(obj.box)) for obj in parsed]
+        objects = [
+            RawObject(obj.label, obj.box if self.kind == "obb" else enclosing_hbb(obj.box), obj.difficult)
+            for obj in parsed
+        ]
         yield from self.detections(item, self.scene_ref(item), objects, skips)

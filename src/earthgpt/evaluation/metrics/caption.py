@@ -37,6 +37,11 @@ from earthgpt.evaluation.metrics.ptb_tokenizer import REMOVED_PUNCTUATION, coco_
 __all__ = ["SPICE_NOTE", "CaptionScores", "bleu", "caption_scores", "cider_d", "rouge_l", "tokenize_captions"]
 
 SPICE_NOTE = "SPICE not computed: needs Stanford CoreNLP models, unavailable offline"
+TOKENIZER_NOTES = {
+    "python": "tokenizer: python PTB rules (ptb_tokenizer; equal to the CoreNLP 3.4.1 jar on RSICD, model-style"
+    " text, vulgar fractions, combining accents and curly quotes; other unicode may differ: use engine='corenlp')",
+    "corenlp": "tokenizer: the CoreNLP 3.4.1 PTBTokenizer jar, as coco-caption runs it",
+}
 _TINY = 1e-15  # coco-caption's smoothing of BLEU numerators
 _SMALL = 1e-9  # and of its denominators
 
@@ -206,7 +211,7 @@ def caption_scores(
         start += len(references[k])
     rouge, cider = rouge_l(hyps, refs), cider_d(hyps, refs)
     per_image = {k: {"ROUGE_L": r, "CIDEr": c} for k, r, c in zip(ids, rouge, cider, strict=True)}
-    notes = [SPICE_NOTE]
+    notes = [TOKENIZER_NOTES[engine], SPICE_NOTE]
     meteor_score: float | None = None
     if meteor is False:
         notes.append("METEOR not computed: disabled by the caller")

@@ -11,6 +11,10 @@ Protocol (PASCAL VOC 2010+ / DOTA devkit):
   (neither) if it is ``difficult``. ``matching="coco"`` is pycocotools' greedy rule instead: the best
   still-free ground truth above the threshold, non-difficult ones first; the two rules agree whenever
   no prediction reaches the threshold with two ground truths.
+- Ignore regions (``ignore_regions``: DontCare, crowds): class-agnostic; a prediction that is a false
+  positive after matching and lies inside a region (intersection / its own area >= the threshold, as
+  pycocotools treats ``iscrowd``) is ignored; a region absorbs any number of predictions.
+- Every image counts, also those without ground truth: their predictions are false positives.
 - Ranking: all predictions of a class over all images, stable descending score.
 - AP (``interpolation="all-point"``): area under the monotone precision envelope (VOC 2010+, DOTA).
   ``"coco-101"`` samples that envelope at the 101 recalls 0, 0.01, ..., 1 as pycocotools does.
@@ -29,7 +33,8 @@ from typing import Literal
 
 import numpy as np
 
-from earthgpt.geometry import LabeledBox, iou_matrix
+from earthgpt.geometry import Box, LabeledBox, iou_matrix
+from earthgpt.geometry.iou import ioa_matrix
 
 __all__ = [
     "ClassAP",
@@ -164,6 +169,7 @@ def _pool_image(
     preds: Sequence[LabeledBox],
     gts: Sequence[LabeledBox],
     hard: Sequence[bool],
+    regions: Sequence[Box],
     thresholds: Sequence[float],
     matching: Matching,
     default_score: float | None,
@@ -172,6 +178,7 @@ def _pool_image(
     scores = np.array([b.score if b.score is not None else default_score for b in preds], dtype=np.float64)
     known = [i for i, b in enumerate(preds) if b.label in pool]
     ious = iou_matrix([preds[i].box for i in known], [b.box for b in gts]) if known and gts else None  # [P, G]
+    inside = ioa_matrix([preds[i].box for i in known], regions).max(axis=1) if known and regions else None  # [P]
     row = {i: r for r, i in enumerate(known)}
     for label, cls in pool.items():
         g_idx = [j for j, b in enumerate(gts) if b.label == label]
@@ -184,7 +191,10 @@ def _pool_image(
         sub = ious[np.ix_([row[i] for i in p_idx], g_idx)] if ious is not None else np.zeros((len(p_idx), 0))
         cls.scores.append(scores[p_idx])
         for t in thresholds:
-            cls.outcomes[t].append(match_predictions(sub, diff, t, matching))
+            outcome = match_predictions(sub, diff, t, matching)
+            if inside is not None:  # a false positive inside an ignore region is ignored (COCO's crowd rule)
+                outcome[(outcome == FP) & (inside[[row[i] for i in p_idx]] >= t)] = IGNORED
+            cls.outcomes[t].append(outcome)
 
 
 def _class_ap(label: str, cls: _ClassPool, t: float, interpolation: Interpolation) -> ClassAP:
@@ -206,6 +216,7 @@ def detection_ap(
     *,
     iou_thresholds: Sequence[float] = (0.4, 0.5),
     difficult: Sequence[Sequence[bool]] | None = None,
+    ignore_regions: Sequence[Sequence[Box]] | None = None,
     classes: Sequence[str] | None = None,
     num_unparsed: int = 0,
     matching: Matching = "voc",
@@ -215,17 +226,22 @@ def detection_ap(
     """AP per class and mAP at each IoU threshold (default AP@40 and AP@50), IoUs computed once.
 
     ``predictions[i]`` and ``ground_truths[i]`` are the boxes of image i (same units, e.g. pixels);
-    predictions carry scores. ``difficult[i][j]`` flags ground truth j of image i. ``classes`` fixes the
+    predictions carry scores. ``difficult[i][j]`` flags ground truth j of image i. ``ignore_regions[i]`` are
+    class-agnostic regions of image i (DontCare, crowds): a prediction of any class that would be a false
+    positive and lies inside one (intersection / prediction area >= the threshold) is ignored. ``classes`` fixes the
     class list (predictions of other labels are counted in ``num_unknown_label``); by default every
     label seen is a class. Boxes may be HBB or OBB; any OBB makes the IoU polygonal.
     """
     _check_inputs(predictions, ground_truths, difficult, default_score)
     hard = difficult if difficult is not None else [[False] * len(g) for g in ground_truths]
+    regions = ignore_regions if ignore_regions is not None else [()] * len(ground_truths)
+    if len(regions) != len(ground_truths):
+        raise ValueError(f"{len(regions)} ignore-region lists but {len(ground_truths)} images")
     seen = {b.label for boxes in (*predictions, *ground_truths) for b in boxes}
     labels = list(classes) if classes is not None else sorted(seen)
     pool = {lab: _ClassPool([], {t: [] for t in iou_thresholds}) for lab in labels}
-    for preds, gts, flags in zip(predictions, ground_truths, hard, strict=True):
-        _pool_image(pool, preds, gts, flags, iou_thresholds, matching, default_score)
+    for preds, gts, flags, ignore in zip(predictions, ground_truths, hard, regions, strict=True):
+        _pool_image(pool, preds, gts, flags, ignore, iou_thresholds, matching, default_score)
     unknown = sum(b.label not in pool for preds in predictions for b in preds)
     if all(cls.num_gts == 0 for cls in pool.values()):
         raise ValueError("no (non-difficult) ground truth in any class: AP is undefined")
@@ -245,6 +261,7 @@ def detection_scores(
     *,
     iou_threshold: float = 0.5,
     difficult: Sequence[Sequence[bool]] | None = None,
+    ignore_regions: Sequence[Sequence[Box]] | None = None,
     classes: Sequence[str] | None = None,
     num_unparsed: int = 0,
     matching: Matching = "voc",
@@ -257,6 +274,7 @@ def detection_scores(
         ground_truths,
         iou_thresholds=(iou_threshold,),
         difficult=difficult,
+        ignore_regions=ignore_regions,
         classes=classes,
         num_unparsed=num_unparsed,
         matching=matching,

@@ -38,10 +38,19 @@ _SP = "[ \t\u00a0\u2000-\u200a\u3000]"  # one SPACE character of the lexer
 _SPNL = "[ \t\u00a0\u2000-\u200a\u3000\n]"  # SPACE or newline
 _APOS = "['\u0092\u2019]"
 _APOSETC = "['\u0092\u2019`\u0091\u2018\u201b]"
-_SUPSUB = "\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u209f\u2150-\u218f"  # super/subscripts, fractions
+# super/subscripts, fractions, roman numerals: not letters to the lexer (U+2183/U+2184 are letters)
+_SUPSUB = "\u00b2\u00b3\u00b9\u00bc-\u00be\u2070-\u209f\u2150-\u2182\u2185-\u218f"
 _LETTER = rf"[^\W\d_{_SUPSUB}]"
 _ALNUM = rf"[^\W_{_SUPSUB}]"
-_WORD = rf"{_LETTER}{_ALNUM}*(?:[.!?]{_LETTER}{_ALNUM}*)*"
+# Combining marks are letters of the lexer's WORD (its LETTER macro lists them) but not of its hyphenated
+# THING ([:letter:]): "cafe\u0301" is one word, "e\u0301-e\u0301" three tokens. Probed on the 3.4.1 jar.
+_MARKS = "\u0300-\u036f\u0483-\u0487"
+_WLETTER = rf"(?:{_LETTER}|[{_MARKS}])"
+_WALNUM = rf"(?:{_ALNUM}|[{_MARKS}])"
+_WORD = rf"{_WLETTER}{_WALNUM}*(?:[.!?]{_WLETTER}{_WALNUM}*)*"
+# Vulgar fractions (the lexer's FRAC2) are tokens of their own; five of them are spelled out in ASCII.
+_FRAC2 = "[\u00bc-\u00be\u2153-\u215e]"
+_FRAC2_ASCII = {"\u00bc": "1/4", "\u00bd": "1/2", "\u00be": "3/4", "\u2153": "1/3", "\u2154": "2/3"}
 _REDAUX = rf"{_APOS}(?:[msdMSD]|(?i:re|ve|ll))"
 _NUM = r"(?:\d*(?:[.:,]\d+)+|\d+)"
 _HYPHEN = "[-_\u058a\u2010\u2011]"
@@ -77,7 +86,15 @@ _ABBREV3 = "(?i:ca|figs?|prop|nos?|art|bldg|pp|op)\\."
 
 _BRACKETS = {"(": "-LRB-", ")": "-RRB-", "[": "-LSB-", "]": "-RSB-", "{": "-LCB-", "}": "-RCB-"}
 _CURRENCY = {"\u20ac": "$", "\u00a3": "#", "\u00a2": "cents", "\u00a5": "$", "\u0080": "$"}
-_OPEN_QUOTES = {"\u2018": "`", "\u201c": "``", "\u0091": "`", "\u0093": "``", "\u2039": "`", "\u00ab": "``"}
+_OPEN_QUOTES = {
+    "\u2018": "`",
+    "\u201b": "`",
+    "\u201c": "``",
+    "\u0091": "`",
+    "\u0093": "``",
+    "\u2039": "`",
+    "\u00ab": "``",
+}
 _CLOSE_QUOTES = {"\u2019": "'", "\u201d": "''", "\u0092": "'", "\u0094": "''", "\u203a": "'", "\u00bb": "''"}
 
 
@@ -108,10 +125,13 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule("word", f"[Yy]{_APOS}", _LETTER),
     _rule("redaux", _REDAUX, "[^A-Za-z]"),
+    _rule("redaux", "[\u2019\u0092](?:[msdMSD]|(?i:re|ve|ll))"),  # a curly apostrophe splits "’mile" too
+    _rule("plain", f"{_APOS}[0-9]{{2}}", f"{_SPNL}|$"),  # '98 (the curly one kept as written)
     _rule("redaux", f"[nN]{_APOSETC}[tT]", "[^A-Za-z]"),
     _rule("plain", r"\d{1,2}[-/]\d{1,2}[-/]\d{2,4}"),
     _rule("plain", f"[-+]?{_NUM}"),
     _rule("frac", "(?:\\d{1,4}[- \u00a0])?\\d{1,4}(?:\\\\?/|\u2044)\\d{1,4}"),
+    _rule("frac2", _FRAC2),
     _rule("plain", f"{_ALNUM}+(?:-{_LETTER}+){{0,2}}(?:\\\\?/{_ALNUM}+(?:-{_LETTER}+){{0,2}}){{1,2}}"),
     _rule("plain", "[A-Z]*\\$|#"),
     _rule("plain", _ABBREV3, f"{_SPNL}?\\d"),
@@ -122,12 +142,12 @@ _RULES: tuple[_Rule, ...] = (
     _rule("plain", "\\.{3,5}|\u2026"),
     _rule("dash", "[\u2013\u2014\u2015\u0096\u0097]"),
     _rule("ldots", "\\.(?: \\.){2,4}"),
-    _rule("dblquote", '"', "[^\\W_]|\\$"),
+    _rule("dblquote", '"', f"[^\\W_{_SUPSUB}]|\\$"),
     _rule("quote_close", '"'),
     _rule("plain", "[?!]+|[.,;:=/@]"),
     _rule("hyphens", "-+"),
     _rule("plain", "\\*+|_+|#+"),
-    _rule("quote", f"''|{_APOS}|[`\u2018-\u201f\u0091-\u0094\u2039\u203a\u00ab\u00bb]{{1,2}}"),
+    _rule("quote", f"''|[`\u2018-\u201f\u0091-\u0094\u2039\u203a\u00ab\u00bb]{{1,2}}|{_APOS}"),
     _rule("plain", _THING),
     _rule("plain", _HTHING),
     _rule("plain", f"(?:{_THING}|{_HTHING})\\.", "[,;:]"),
@@ -179,10 +199,12 @@ def _action(rule: _Rule, tok: str, text: str, pos: int) -> tuple[list[str], int]
         return ([tok[:-1]], 1) if len(tok) == 2 else ([tok], len(tok) - 1)
     if kind == "abbrev1":
         return ([tok], len(tok) - 1) if _sentence_end_follows(text, pos + len(tok)) else ([tok], len(tok))
-    if kind == "redaux":
-        return [tok.replace("\u2019", "'").replace("\u0092", "'")], len(tok)
+    if kind == "redaux":  # its apostrophe in ASCII: "n\u2019t" -> "n't", "n\u201bt" -> "n`t"
+        return ["".join(_OPEN_QUOTES.get(c) or _CLOSE_QUOTES.get(c) or c for c in tok)], len(tok)
     if kind == "frac":
         return [tok.replace(" ", "\u00a0")], len(tok)
+    if kind == "frac2":
+        return [_FRAC2_ASCII.get(tok, tok)], len(tok)
     if kind == "dblquote":
         return ["``"], len(tok)
     if kind == "quote_close":
@@ -199,14 +221,11 @@ def _action(rule: _Rule, tok: str, text: str, pos: int) -> tuple[list[str], int]
 
 
 def _quote(tok: str, text: str, pos: int) -> str:
-    """LaTeX-style quotes: an ASCII ' before a letter opens (`), curly quotes keep their side, '' closes."""
+    """LaTeX-style quotes: an ASCII ' before a letter opens (`); each curly quote of a one- or two-character
+    token becomes its side's ASCII form (`` ` `` / ``'``, doubled ones ``` `` ``` / ``''``); '' closes."""
     if tok == "'":
         return "`" if re.match(r"[A-Za-z]\S", text[pos + 1 : pos + 3]) else "'"
-    if tok[0] in _OPEN_QUOTES:
-        return _OPEN_QUOTES[tok[0]] if len(tok) == 1 else "``"
-    if tok[0] in _CLOSE_QUOTES:
-        return _CLOSE_QUOTES[tok[0]] if len(tok) == 1 else "''"
-    return tok
+    return "".join(_OPEN_QUOTES.get(c) or _CLOSE_QUOTES.get(c) or c for c in tok)  # "“‘" -> "```", as the jar
 
 
 _MISC_SYMBOLS = re.compile(

@@ -18,9 +18,10 @@ span of its label and coordinates so that token log-probabilities can score it.
 from __future__ import annotations
 
 import json
+import logging
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from earthgpt.data.records import ImageRef
@@ -36,10 +37,16 @@ __all__ = ["BOX_FORMATS", "BoxReading", "read_boxes"]
 
 BOX_FORMATS: tuple[str, ...] = ("earthgpt", "geochat", "falcon", "coco", "dota")
 
+log = logging.getLogger(__name__)
+
+# Every pattern is linear on any input: no nested or adjacent quantifiers over the same characters, and ASCII
+# only (``re.ASCII``: ``\d`` would take Arabic-Indic digits, IGNORECASE alone would take "ınf" for "inf").
 _GEOCHAT_GROUP = re.compile(r"\{[^{}]*\}")
-_FALCON_GROUP = re.compile(r"<(box|quad)>.*?</\1>", re.DOTALL)
+_FALCON_TAG = re.compile(r"<(/?)(box|quad)>")
 _COCO_GROUP = re.compile(r"\[([^\[\]]*)\]")
-_NUMBER = re.compile(r"^[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?$|^(?:nan|inf)$", re.IGNORECASE)
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|nan|inf", re.IGNORECASE | re.ASCII)
+# Pixel coordinates beyond this magnitude are another scale or garbage (and overflow in corner maths): dropped.
+MAX_COORDINATE = 1e7
 
 
 @dataclass
@@ -51,6 +58,8 @@ class BoxReading:
     dropped: int = 0
     converted: int = 0
     problems: list[str] = field(default_factory=list)
+    outside: int = 0
+    """Of ``dropped``: boxes with non-finite or huge coordinates, or wholly outside the image."""
 
 
 def _per_axis_pixels(box: Box, image: ImageRef) -> Box:
@@ -62,12 +71,32 @@ def _per_axis_pixels(box: Box, image: ImageRef) -> Box:
 
 
 def _usable(box: Box, image: ImageRef) -> bool:
-    """Finite coordinates and some overlap with the image (a box wholly outside it cannot be meant)."""
+    """Finite coordinates of a sane size and some overlap with the image (a box wholly outside it cannot be
+    meant)."""
     vals = box.as_tuple()
-    if not all(math.isfinite(v) for v in vals):
+    if not all(math.isfinite(v) and abs(v) <= MAX_COORDINATE for v in vals):
         return False
     xs, ys = vals[0::2], vals[1::2]
     return max(xs) > 0 and max(ys) > 0 and min(xs) < image.width and min(ys) < image.height
+
+
+def _add(
+    r: BoxReading,
+    image: ImageRef,
+    kind: BoxKind,
+    box: Box,
+    label: str,
+    span: tuple[int, int],
+    score: float | None = None,
+) -> None:
+    """Keep one box read from the text (in the task's kind) when it is usable, else count it as dropped."""
+    if not _usable(box, image):
+        r.dropped += 1
+        r.outside += 1
+        return
+    if score is not None and not math.isfinite(score):
+        score = None
+    r.boxes.append(ParsedBox(label, _to_kind(box, kind, r), span, score))
 
 
 def _to_kind(box: Box, kind: BoxKind, reading: BoxReading) -> Box:
@@ -102,31 +131,54 @@ def _earthgpt(text: str, kind: BoxKind, image: ImageRef, reading: BoxReading) ->
     reading.dropped += full.dropped
     reading.problems += full.problems
     for lb, span in zip(full.boxes, full.spans, strict=True):
-        box = denormalize(lb.box, image.width, image.height)
-        reading.boxes.append(ParsedBox(lb.label, _to_kind(box, kind, reading), span))
+        _add(reading, image, kind, denormalize(lb.box, image.width, image.height), lb.label, span)
 
 
 def _grid(text: str, fmt: BoxFormat, kind: BoxKind, image: ImageRef, cats: Sequence[str], r: BoxReading) -> None:
     """GeoChat or Falcon boxes, each with the category named before it."""
-    pattern = _GEOCHAT_GROUP if fmt == "geochat" else _FALCON_GROUP
+    groups = (
+        ((m.start(), m.end()) for m in _GEOCHAT_GROUP.finditer(text)) if fmt == "geochat" else _falcon_groups(text, r)
+    )
     prev = 0
-    for m in pattern.finditer(text):
-        found = parse_geochat(m.group(0)) if fmt == "geochat" else parse_falcon(m.group(0))
+    for start, end in groups:
+        piece = text[start:end]
+        found = parse_geochat(piece) if fmt == "geochat" else parse_falcon(piece)
         if not found:
             r.dropped += 1
-            r.problems.append(f"unreadable {fmt} box {m.group(0)[:40]!r}, dropped")
+            r.problems.append(f"unreadable {fmt} box {piece[:40]!r}, dropped")
             continue
-        box = _per_axis_pixels(found[0], image)
-        label = _name_before(text[prev : m.start()], cats, r.boxes[-1].label if r.boxes else "")
-        r.boxes.append(ParsedBox(label, _to_kind(box, kind, r), (prev, m.end())))
-        prev = m.end()
+        label = _name_before(text[prev:start], cats, r.boxes[-1].label if r.boxes else "")
+        _add(r, image, kind, _per_axis_pixels(found[0], image), label, (prev, end))
+        prev = end
+
+
+def _falcon_groups(text: str, r: BoxReading) -> Iterator[tuple[int, int]]:
+    """Spans of the ``<box>..</box>`` / ``<quad>..</quad>`` groups in one left-to-right pass over the tags (a
+    lazy ``<box>.*?</box>`` regex rescans the rest of the text from every opener: quadratic). An opener not
+    closed before the next opener is dropped as unclosed."""
+    open_tag, open_at = "", -1
+    for m in _FALCON_TAG.finditer(text):
+        closing, tag = m.group(1) == "/", m.group(2)
+        if not closing:
+            if open_at >= 0:
+                r.dropped += 1
+                r.problems.append(f"unclosed <{open_tag}> at {open_at}, dropped")
+            open_tag, open_at = tag, m.start()
+        elif open_at >= 0 and tag == open_tag:
+            yield open_at, m.end()
+            open_at = -1
+    if open_at >= 0:
+        r.dropped += 1
+        r.problems.append(f"unclosed <{open_tag}> at {open_at} (truncated?), dropped")
 
 
 def _coco_json(text: str) -> list[dict] | None:
     """The list of detection dicts of a COCO-style JSON answer, or None when the text is not one."""
+    if not text.startswith(("[", "{")):
+        return None
     try:
         data = json.loads(text)
-    except (json.JSONDecodeError, ValueError):
+    except (ValueError, RecursionError):  # bad JSON, an integer of > 4300 digits, "[" * 3000
         return None
     if isinstance(data, dict):
         data = [data]
@@ -143,28 +195,28 @@ def _coco(text: str, kind: BoxKind, image: ImageRef, cats: Sequence[str], r: Box
             try:
                 box: Box = coco_to_hbb([float(v) for v in d["bbox"]])
                 score = float(d["score"]) if d.get("score") is not None else None
-            except (TypeError, ValueError):
+            except (TypeError, ValueError, OverflowError):  # OverflowError: float() of a huge JSON integer
                 r.dropped += 1
                 r.problems.append(f"unreadable COCO detection {str(d)[:40]!r}, dropped")
                 continue
             raw = str(d.get("category_name", d.get("label", d.get("category", ""))))
             label = match_category(raw, cats) or (cats[0] if len(cats) == 1 and not raw else raw)
-            r.boxes.append(ParsedBox(label, _to_kind(box, kind, r), (0, len(text)), score))
+            _add(r, image, kind, box, label, (0, len(text)), score)
         return
     prev = 0
     for m in _COCO_GROUP.finditer(text):
         parts = [p for p in re.split(r"[,\s]+", m.group(1).strip()) if p]
-        if len(parts) != 4 or not all(_NUMBER.match(p) for p in parts):
+        if len(parts) != 4 or not all(_NUMBER.fullmatch(p) for p in parts):
             r.dropped += 1
             r.problems.append(f"COCO box {m.group(0)[:40]!r} is not 4 numbers, dropped")
             continue
         box = coco_to_hbb([float(p) for p in parts])
         label = _name_before(text[prev : m.start()], cats, r.boxes[-1].label if r.boxes else "")
-        r.boxes.append(ParsedBox(label, _to_kind(box, kind, r), (prev, m.end())))
+        _add(r, image, kind, box, label, (prev, m.end()))
         prev = m.end()
 
 
-def _dota(text: str, kind: BoxKind, cats: Sequence[str], r: BoxReading) -> None:
+def _dota(text: str, kind: BoxKind, image: ImageRef, cats: Sequence[str], r: BoxReading) -> None:
     """DOTA lines: eight pixel coordinates (optionally after a score) and a class name."""
     offset = 0
     for line in text.splitlines(keepends=True):
@@ -174,7 +226,7 @@ def _dota(text: str, kind: BoxKind, cats: Sequence[str], r: BoxReading) -> None:
         if not tokens:
             continue
         n = 0
-        while n < len(tokens) and _NUMBER.match(tokens[n]):
+        while n < len(tokens) and _NUMBER.fullmatch(tokens[n]):
             n += 1
         if n not in (8, 9):
             r.dropped += 1
@@ -186,39 +238,44 @@ def _dota(text: str, kind: BoxKind, cats: Sequence[str], r: BoxReading) -> None:
         raw = " ".join(rest)
         label = match_category(raw, cats) or (cats[0] if len(cats) == 1 and not raw else raw)
         box: Box = OBB(tuple(nums))  # type: ignore[arg-type]
-        r.boxes.append(ParsedBox(label, _to_kind(box, kind, r), span, score))
+        _add(r, image, kind, box, label, span, score)
 
 
 def read_boxes(
     text: str, box_format: BoxFormat, kind: BoxKind, image: ImageRef, categories: Sequence[str] = ()
 ) -> BoxReading:
-    """Every box in ``text`` as a pixel box of ``kind`` with its label and span; never raises.
+    """Every box in ``text`` as a pixel box of ``kind`` with its label and span; never raises, linear in the text.
 
-    Boxes with non-finite coordinates or wholly outside the image are dropped and counted.
+    Boxes with non-finite or huge coordinates (beyond ``MAX_COORDINATE``) or wholly outside the image are
+    dropped and counted. An unknown ``box_format`` is the caller's bug: ValueError.
     """
     if box_format not in BOX_FORMATS:
         raise ValueError(f"unknown box format {box_format!r}: expected one of {BOX_FORMATS}")
     reading = BoxReading()
-    if box_format == "earthgpt":
-        _earthgpt(text, kind, image, reading)
-    elif box_format in ("geochat", "falcon"):
-        _grid(text, box_format, kind, image, categories, reading)
-    elif box_format == "coco":
-        _coco(text, kind, image, categories, reading)
-    else:
-        _dota(text, kind, categories, reading)
-    kept = [b for b in reading.boxes if _usable(b.box, image)]
-    if len(kept) < len(reading.boxes):
-        reading.problems.append(f"{len(reading.boxes) - len(kept)} box(es) non-finite or outside the image, dropped")
-        reading.dropped += len(reading.boxes) - len(kept)
-    reading.boxes = [
-        ParsedBox(b.label, b.box, b.span, b.score if b.score is not None and math.isfinite(b.score) else None)
-        for b in kept
-    ]
+    try:
+        if box_format == "earthgpt":
+            _earthgpt(text, kind, image, reading)
+        elif box_format in ("geochat", "falcon"):
+            _grid(text, box_format, kind, image, categories, reading)
+        elif box_format == "coco":
+            _coco(text, kind, image, categories, reading)
+        else:
+            _dota(text, kind, image, categories, reading)
+    except Exception as exc:  # last line of defence: a reader of model output must be total
+        log.exception("read_boxes (%s) failed on %r", box_format, str(text)[:40])
+        return BoxReading(dropped=reading.dropped + len(reading.boxes), problems=[f"internal error: {exc!r}"])
+    if reading.outside:
+        reading.problems.append(f"{reading.outside} box(es) non-finite, huge or outside the image, dropped")
     return reading
 
 
-def canonical_label(label: str, categories: Sequence[str]) -> str:
-    """The category a box label names (by :func:`label_key`), or the label itself when it names none."""
-    keys = {label_key(c): c for c in categories}
+def canonical_label(label: str, categories: Sequence[str], aliases: Sequence[tuple[str, str]] = ()) -> str:
+    """The category a box label names, or the label itself when it names none.
+
+    Both sides go through :func:`label_key`; the candidates are the categories and the dataset's own spellings
+    of them (``aliases``, the source's ``label_map`` that the builder reads the files with), so "OtherVehicle",
+    "other_vehicles" and "other vehicle" all name "other vehicle".
+    """
+    keys = {label_key(name): cat for name, cat in aliases}
+    keys.update({label_key(c): c for c in categories})
     return keys.get(label_key(label), label)

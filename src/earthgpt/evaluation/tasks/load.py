@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ from earthgpt.data.corpus.splits import split_options
 from earthgpt.data.corpus.tiling import clip_to_image, cut_record, needs_tiling
 from earthgpt.data.records import DetectionRecord, Record
 from earthgpt.data.sources import get_source
+from earthgpt.data.sources._detection import DetectionSource
 from earthgpt.data.sources.base import DataRootError, Skip, Source
 from earthgpt.evaluation.tasks.samples import samples_from_record
 from earthgpt.evaluation.tasks.spec import Sample, TaskDataError, TaskSpec
@@ -20,6 +22,8 @@ from earthgpt.evaluation.tasks.spec import Sample, TaskDataError, TaskSpec
 __all__ = ["TaskData", "expected_folder", "load_task", "spread"]
 
 log = logging.getLogger(__name__)
+
+_ANY_PART = 1e-9  # the min_visible of ignore regions cut by tiles: any part of them still ignores
 
 
 @dataclass
@@ -36,6 +40,9 @@ class TaskData:
     """VQA questions left out by type (``spec.exclude_qtypes``)."""
     total: int = 0
     """Number of samples before ``limit``."""
+    aliases: tuple[tuple[str, str], ...] = ()
+    """Detection: the dataset's own class names -> categories (the source's ``label_map``, which the builder
+    uses), so that a prediction labelled as the files spell a class ("OtherVehicle") is that class."""
 
 
 def spread(n: int, limit: int | None) -> list[int]:
@@ -75,37 +82,43 @@ def open_source(spec: TaskSpec, data_root: str | Path) -> Source:
         ) from None
     options = split_options(spec.source, spec.options, f"task {spec.name!r}")  # the split the builder uses too
     try:
-        return cls(root, spec.split, **options)
+        source = cls(root, spec.split, **options)
     except DataRootError as e:
         raise _missing(spec, root, f"the source could not read it ({e})") from e
+    if isinstance(source, DetectionSource):
+        source.for_scoring = True  # every image, difficult objects and ignore regions kept (see DetectionSource)
+    return source
 
 
 def _pieces(spec: TaskSpec, record: Record, item: str, skips: Counter[str]) -> list[Record]:
     """The record as the training data sees it: a detection image cut into tiles (when the task tiles and it is
-    larger than a tile) or its boxes clipped to the image; skipped pieces and objects are counted."""
+    larger than a tile) or its boxes clipped to the image; skipped objects are counted. Every image and tile is
+    kept, with or without objects: false positives on an image without ground truth count in AP."""
     if not isinstance(record, DetectionRecord):
         return [record]
-    opts = TilingOptions(size=spec.tile) if spec.tile is not None else TilingOptions()
+    opts = TilingOptions(size=spec.tile, keep_empty=True) if spec.tile is not None else TilingOptions()
+    # ignore regions and difficult objects count wherever any part of them lies
+    loose = dataclasses.replace(opts, min_visible=_ANY_PART)
     if spec.tile is not None and needs_tiling(record, opts):
         pieces, _ = cut_record(record, item, opts)
+        ignored, _ = cut_record(dataclasses.replace(record, objects=record.ignored), item, loose)
+        regions = {r.id: r.objects for r in ignored if isinstance(r, DetectionRecord)}
         out: list[Record] = []
         for p in pieces:
             if isinstance(p, Skip):
                 skips[p.reason] += 1
             else:
-                out.append(p)
+                out.append(dataclasses.replace(p, ignored=regions.get(p.id, ())))
         return out
     clipped, dropped = clip_to_image(record, opts)
     skips["box_outside_image"] += dropped
-    if not clipped.objects:
-        skips["empty_annotation"] += 1
-        return []
-    return [clipped]
+    parts, _ = clip_to_image(dataclasses.replace(record, objects=record.ignored), loose)
+    return [dataclasses.replace(clipped, ignored=parts.objects)]
 
 
 def _add_samples(spec: TaskSpec, record: Record, data: TaskData, seen: set[str], item: str) -> None:
     try:
-        samples = samples_from_record(spec, record, data.excluded)
+        samples = samples_from_record(spec, record, data.excluded, data.aliases)
     except ValueError as e:  # a value the answer format cannot write (NaN, a zero-size image): skip the record
         log.warning("task %s: record %s skipped: %s", spec.name, record.id, e)
         data.skips["malformed_annotation"] += 1
@@ -130,7 +143,8 @@ def load_task(spec: TaskSpec, data_root: str | Path, limit: int | None = None) -
     first = spread(len(items), limit)
     chosen = set(first)
     order = first + [i for i in range(len(items)) if i not in chosen]
-    data = TaskData(spec=spec, root=source.root, samples=[])
+    aliases = tuple(getattr(source, "label_map", {}).items())
+    data = TaskData(spec=spec, root=source.root, samples=[], aliases=aliases)
     seen: set[str] = set()
     for n, index in enumerate(order):
         if limit is not None and n >= len(first) and len(data.samples) >= limit:

@@ -46,7 +46,7 @@ def parse_scene_lenient(text: str, sample: Sample, box_format: BoxFormat = "eart
 
 
 def parse_vqa(text: str, sample: Sample, box_format: BoxFormat = "earthgpt") -> Parsed:
-    """The answer as written; the VQA metric normalises it (``metrics.vqa.normalize_answer``) and exact-matches."""
+    """The answer as written; the VQA metric compares it by the task's rule (``TaskSpec.vqa_match``)."""
     if _blank(text):
         return Parsed("empty", "")
     return Parsed("ok", text)
@@ -74,7 +74,10 @@ def _detection(text: str, sample: Sample, box_format: BoxFormat, kind: str) -> P
     if _blank(text):
         return Parsed("empty", ())
     reading = read_boxes(text, box_format, "obb" if kind == "obb" else "hbb", sample.image, sample.categories)
-    boxes = tuple(ParsedBox(canonical_label(b.label, sample.categories), b.box, b.span, b.score) for b in reading.boxes)
+    boxes = tuple(
+        ParsedBox(canonical_label(b.label, sample.categories, sample.aliases), b.box, b.span, b.score)
+        for b in reading.boxes
+    )
     notes = tuple(reading.problems)
     return Parsed("ok" if boxes else "unparsed", boxes, reading.dropped, reading.converted, notes)
 

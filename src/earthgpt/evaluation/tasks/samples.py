@@ -136,14 +136,23 @@ def _single(spec: TaskSpec, record: Record, task: str) -> Sample | None:
     return None
 
 
-def _detection(spec: TaskSpec, record: DetectionRecord) -> Sample | None:
-    """The detection sample; objects are turned into the task's box kind (OBB -> enclosing HBB, HBB -> OBB)."""
+def _detection(spec: TaskSpec, record: DetectionRecord, aliases: tuple[tuple[str, str], ...]) -> Sample:
+    """The detection sample (also of an image without objects: its answer is empty); objects and ignored
+    boxes are turned into the task's box kind (OBB -> enclosing HBB, HBB -> OBB)."""
     objects = tuple(LabeledBox(o.label, _as_kind(o.box, spec.box_kind), o.score) for o in record.objects)
-    if not objects:
-        return None
+    ignored = tuple(LabeledBox(o.label, _as_kind(o.box, spec.box_kind)) for o in record.ignored)
     answer = detection_answer(objects, record.image, _OPTIONS.decimals)
     prompt = default_prompt(spec)(record, "")
-    return Sample(record.id, record.image, prompt, answer, objects=objects, categories=record.categories)
+    return Sample(
+        record.id,
+        record.image,
+        prompt,
+        answer,
+        objects=objects,
+        categories=record.categories,
+        ignored=ignored,
+        aliases=aliases,
+    )
 
 
 def _as_kind(box: Box, kind: str) -> Box:
@@ -164,15 +173,18 @@ _RECORD_OF: dict[str, type] = {
 }
 
 
-def samples_from_record(spec: TaskSpec, record: Record, excluded: Counter[str]) -> list[Sample]:
+def samples_from_record(
+    spec: TaskSpec, record: Record, excluded: Counter[str], aliases: tuple[tuple[str, str], ...] = ()
+) -> list[Sample]:
     """The samples one record gives for a task (VQA: one per question; else one); records of another task
-    type give none. Question types in ``spec.exclude_qtypes`` are counted in ``excluded`` instead."""
+    type give none. Question types in ``spec.exclude_qtypes`` are counted in ``excluded`` instead. ``aliases``
+    (detection) are the dataset's own class names -> categories, kept on the sample for label matching."""
     if not isinstance(record, _RECORD_OF[spec.kind]):
         return []
     if isinstance(record, VQARecord):
         return _vqa(spec, record, excluded)
     if isinstance(record, DetectionRecord):
-        sample = _detection(spec, record)
+        sample: Sample | None = _detection(spec, record, aliases)
     else:
         sample = _single(spec, record, _TASK_OF[spec.kind])
     return [sample] if sample is not None else []

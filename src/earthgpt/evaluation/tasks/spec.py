@@ -50,6 +50,11 @@ class Sample:
     """The detection ground truth."""
     categories: tuple[str, ...] = ()
     """The class list the model is asked to choose from (scene) or to detect (detection)."""
+    ignored: tuple[LabeledBox, ...] = ()
+    """Detection: what AP ignores: difficult objects under their category, ignore regions (DontCare, iscrowd)
+    under ``ANY_CLASS`` (''), which ignore predictions of every class (see ``metrics.detection``)."""
+    aliases: tuple[tuple[str, str], ...] = ()
+    """Detection: the dataset's own class names -> categories (the builder's ``label_map``)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +110,8 @@ class TaskSpec:
     """Detection only: ask for (and score) horizontal or oriented boxes."""
     exclude_qtypes: tuple[str, ...] = ()
     """VQA only: question types left out of the task (e.g. counting on RSVQA-HR, as the paper does)."""
+    vqa_match: Literal["strict", "normalized"] = "strict"
+    """VQA only: how answers are compared (``metrics.vqa``); strict is RSVQA's rule and the paper's protocol."""
     metrics: tuple[str, ...] = ()
     """The headline metric keys, in the column order of the paper's table."""
     table: str = ""
@@ -141,6 +148,7 @@ class TaskSpec:
             "data_dir": self.data_dir,
             "box_kind": self.box_kind if self.kind == "detection" else None,
             "exclude_qtypes": list(self.exclude_qtypes),
+            "vqa_match": self.vqa_match if self.kind == "vqa" else None,
             "tile": self.tile,
             "metrics": list(self.metrics),
             "table": self.table,
