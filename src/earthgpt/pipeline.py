@@ -20,7 +20,7 @@ from earthgpt.data.dataset import Collator, ConversationDataset
 from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
 from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, named_config
 from earthgpt.training import TrainConfig, TrainResult, train
-from earthgpt.training.stages import apply_stage
+from earthgpt.training.stages import apply_stage, train_everything
 
 log = logging.getLogger(__name__)
 
@@ -110,14 +110,13 @@ def new_model(
     conversations: list[Conversation], size: str = "tiny", vocab_size: int = 1024, seed: int = 0
 ) -> tuple[EarthGPT, PreTrainedTokenizerBase]:
     """A random-weight model of a named size with a BPE tokenizer trained on the conversations' text; every
-    parameter trainable (the vision encoders are random too, so they must learn)."""
+    parameter inside the computation trainable (the vision encoders are random too, so they must learn)."""
     texts = [m.text for c in conversations for m in c.messages]
     tok = train_tokenizer(texts, vocab_size=vocab_size)
     cfg = named_config(size, **token_ids(tok))
     torch.manual_seed(seed)
     model = build_model(cfg)
-    for p in model.parameters():
-        p.requires_grad_(True)
+    train_everything(model)
     return model, tok
 
 
