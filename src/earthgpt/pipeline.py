@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import torch
 import yaml
+from accelerate import PartialState
 from transformers import PreTrainedTokenizerBase
 
 from earthgpt.data.build import iter_conversations, read_manifest
@@ -20,6 +21,7 @@ from earthgpt.data.dataset import Collator, ConversationDataset
 from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
 from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, named_config
 from earthgpt.training import TrainConfig, TrainResult, train
+from earthgpt.training.checkpoint import MODEL_FILE, read_model_tensors
 from earthgpt.training.stages import apply_stage, train_everything
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,8 @@ class TrainRun:
     """Folder the corpus's image paths are relative to; default: the build's data root."""
     resume: bool = False
     save_every: int = 0
+    log_every: int = 10
+    """Append a record to ``OUT/run/log.jsonl`` every this many steps (and at the last one)."""
     progress: bool = True
 
 
@@ -158,15 +162,20 @@ def train_from_build(run: TrainRun) -> TrainResult:
         resume=run.resume,
         save_every=run.save_every,
         progress_bar=run.progress,
-        log_every=10,
+        log_every=run.log_every,
         save_full_model=True,
         extra={"stage": run.stage, "data": str(run.data)},
     )
     result = fit(model, tok, conversations, Path(run.images) if run.images else root, config, run.max_length)
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    (out / "train_run.json").write_text(json.dumps(asdict(run), indent=1) + "\n", encoding="utf-8")
-    log.info("model written to %s (loss %.3f -> %.3f)", out, result.losses[0], result.losses[-1])
+    processes = PartialState()
+    if processes.is_main_process:  # one writer; the checkpoint holds the gathered weights under any engine
+        final = result.checkpoint_dir
+        model.save_pretrained(out, state_dict=read_model_tensors(final / MODEL_FILE) if final else None)
+        tok.save_pretrained(out)
+        (out / "train_run.json").write_text(json.dumps(asdict(run), indent=1) + "\n", encoding="utf-8")
+        if result.losses:
+            log.info("model written to %s (loss %.3f -> %.3f)", out, result.losses[0], result.losses[-1])
+    processes.wait_for_everyone()
     return result
 
 
