@@ -20,6 +20,7 @@ from earthgpt.data.conversation import Conversation
 from earthgpt.data.dataset import Collator, ConversationDataset
 from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
 from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, named_config
+from earthgpt.models.assemble import auto_config, describe, read_parts
 from earthgpt.training import TrainConfig, TrainResult, train
 from earthgpt.training.checkpoint import MODEL_FILE, read_model_tensors
 from earthgpt.training.stages import apply_stage, train_everything
@@ -185,16 +186,28 @@ def init_pretrained(
     tokenizer_dir: str | Path | None = None,
     size: str = "paper",
     config_fn: Callable[..., EarthGPTConfig] | None = None,
+    image_size: int = 224,
 ) -> Path:
-    """A model directory assembled from local pretrained parts (DINOv2 dir, CLIP ConvNeXt file, LLaMA-2 dir), ready
-    for ``earthgpt train --stage 1 --init``. The tokenizer is LLaMA's (``tokenizer_dir``, default the LLaMA dir) with
-    ``<image>`` and a pad token added; the embedding table grows to match. Nothing is downloaded."""
+    """A model directory assembled from local pretrained parts (DINOv2 dir, ConvNeXt file or dir, LLaMA-family dir),
+    ready for ``earthgpt train --stage 1 --init``. ``size="auto"`` reads each part's shape from its checkpoint
+    (models/assemble.py); a named size checks the parts against it. The tokenizer is the LLM's (``tokenizer_dir``,
+    default the LLaMA dir) with ``<image>`` and a pad token added; the embedding table grows to match. Nothing is
+    downloaded."""
     tok_dir = tokenizer_dir or sources.llama_dir
     if tok_dir is None:
         raise ValueError("a tokenizer is needed: pass --llama (its tokenizer is used) or --tokenizer DIR")
     tok = load_tokenizer(tok_dir)
     ids = token_ids(tok)
-    cfg = config_fn(**ids) if config_fn is not None else named_config(size, **ids)
+    if config_fn is not None:
+        cfg = config_fn(**ids)
+    elif size == "auto":
+        if None in (sources.dinov2_dir, sources.convnext_weights, sources.llama_dir):
+            raise ValueError("--size auto reads the shapes from the checkpoints: pass --dinov2, --convnext and --llama")
+        parts = read_parts(sources.dinov2_dir, sources.convnext_weights, sources.llama_dir)  # type: ignore[arg-type]
+        cfg = auto_config(parts, image_size, **ids)
+        log.info("assembled from the checkpoints: %s", json.dumps(describe(cfg)))
+    else:
+        cfg = named_config(size, **ids)
     model = build_model(cfg, pretrained=sources)
     out = Path(out)
     model.save_pretrained(out)
