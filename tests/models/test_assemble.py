@@ -28,7 +28,15 @@ from transformers import (
 
 from earthgpt.cli import main
 from earthgpt.models import EarthGPT, EarthGPTConfig
-from earthgpt.models.assemble import CheckpointShapeError, decoder_parts, paper_layers
+from earthgpt.models.assemble import (
+    CheckpointShapeError,
+    auto_config,
+    convnext_parts,
+    decoder_parts,
+    dinov2_parts,
+    paper_layers,
+    read_parts,
+)
 from earthgpt.models.convnext_weights import hf_to_timm, read_convnext_state
 from earthgpt.training import checkpoint as ckpt
 
@@ -207,3 +215,20 @@ def test_other_decoders_are_refused_with_the_reason(tmp_path: Path, fields: dict
     with pytest.raises(CheckpointShapeError, match=reason) as err:
         decoder_parts(tmp_path)
     assert str(tmp_path / "config.json") in str(err.value)
+
+
+def test_bad_parts_are_refused_naming_the_file(tmp_path: Path) -> None:
+    (tmp_path / "vit").mkdir()
+    (tmp_path / "vit" / "config.json").write_text(json.dumps({"model_type": "vit", "hidden_size": 8}))
+    with pytest.raises(CheckpointShapeError, match=r"vit.*config\.json.*not a DINOv2"):
+        dinov2_parts(tmp_path / "vit")
+    save_file({"text.weight": torch.zeros(2, 2)}, str(tmp_path / "clip.safetensors"))
+    with pytest.raises(ValueError, match=r"clip\.safetensors: no ConvNeXt stem"):
+        convnext_parts(tmp_path / "clip.safetensors", scale_channels=8)
+    dino, conv = _dinov2(tmp_path / "dino", 0), _convnext(tmp_path / "convnext", 0)
+    llm = _llm(tmp_path / "llm", 0, ["a small corpus of words"] * 20)
+    parts = read_parts(dino, conv, llm)
+    ids = {"vocab_size": 400, "image_token_id": 399, "pad_token_id": 0, "bos_token_id": 1, "eos_token_id": 2}
+    with pytest.raises(CheckpointShapeError, match="multiple of 224"):
+        auto_config(parts, image_size=200, **ids)
+    assert auto_config(parts, image_size=448, **ids).num_image_tokens == 32 * 32

@@ -123,7 +123,10 @@ def read_convnext_state(path: str | Path) -> dict[str, torch.Tensor]:
     state = read_state_dict(p)
     prefix = next((x for x in HF_PREFIXES if f"{x}embeddings.patch_embeddings.weight" in state), None)
     if prefix is None:
-        return timm_to_hf(state)
+        try:
+            return timm_to_hf(state)
+        except KeyError as err:
+            raise ValueError(f"{p}: {err.args[0]} (nor an HF ConvNeXt layout)") from err
     trunk = (f"{prefix}embeddings.", f"{prefix}encoder.", f"{prefix}layernorm.")
     return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(trunk)}
 
