@@ -95,8 +95,12 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_model_info(args: argparse.Namespace) -> int:
+    from earthgpt.models import EarthGPTConfig
     from earthgpt.models.info import model_info
 
+    if args.model:
+        print(json.dumps(model_info(EarthGPTConfig.load(Path(args.model) / "config.json")), indent=1))
+        return 0
     vocab = args.vocab_size or (1024 if args.size == "tiny" else 32001)
     print(json.dumps(model_info(args.size, vocab_size=vocab), indent=1))
     return 0
@@ -107,7 +111,8 @@ def cmd_model_init(args: argparse.Namespace) -> int:
     from earthgpt.pipeline import init_pretrained
 
     sources = PretrainedSources(dinov2_dir=args.dinov2, convnext_weights=args.convnext, llama_dir=args.llama)
-    print(init_pretrained(sources, args.out, tokenizer_dir=args.tokenizer, size=args.size))
+    size = args.size or ("auto" if args.dinov2 or args.convnext or args.llama else "paper")
+    print(init_pretrained(sources, args.out, tokenizer_dir=args.tokenizer, size=size, image_size=args.image_size))
     return 0
 
 
@@ -227,13 +232,16 @@ def _model_parsers(sub: argparse._SubParsersAction) -> None:
     p = _add(msub, "info", cmd_model_info, "parameter counts per part and trainable per stage")
     p.add_argument("--size", choices=("tiny", "paper"), default="tiny")
     p.add_argument("--vocab-size", type=int, default=None, help="vocabulary (default 1024 tiny, 32001 paper)")
+    p.add_argument("--model", default=None, help="a model directory (any assembled or trained one) instead of --size")
     p = _add(
-        msub, "init", cmd_model_init, "assemble a model directory from local DINOv2, CLIP ConvNeXt, LLaMA-2 weights"
+        msub, "init", cmd_model_init, "assemble a model directory from local DINOv2, ConvNeXt, LLaMA-family weights"
     )
-    p.add_argument("--size", choices=("tiny", "paper"), default="paper")
-    p.add_argument("--dinov2", default=None, help="HF-format DINOv2 directory (e.g. dinov2-large)")
-    p.add_argument("--convnext", default=None, help="open_clip/timm CLIP ConvNeXt-L state dict (.safetensors or .bin)")
-    p.add_argument("--llama", default=None, help="HF-format LLaMA-2 directory (its tokenizer is used)")
+    p.add_argument("--size", choices=("auto", "tiny", "paper"), default=None,
+                   help="auto (default with checkpoints): each part's shape from its checkpoint; tiny/paper: checked")  # fmt: skip
+    p.add_argument("--image-size", type=int, default=224, help="input size for --size auto (default 224)")
+    p.add_argument("--dinov2", default=None, help="HF-format DINOv2 directory (any size, with or without registers)")
+    p.add_argument("--convnext", default=None, help="ConvNeXt weights: open_clip/timm file, HF file or HF directory")
+    p.add_argument("--llama", default=None, help="HF LLaMA/Mistral causal-LM directory (its tokenizer is used)")
     p.add_argument("--tokenizer", default=None, help="tokenizer directory (default: the LLaMA directory)")
     p.add_argument("--out", required=True, help="model directory to write")
     p = _add(msub, "export", cmd_model_export, "fold the stage-2 scale/bias factors into plain weights")

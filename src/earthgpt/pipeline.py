@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 import torch
 import yaml
+from accelerate import PartialState
 from transformers import PreTrainedTokenizerBase
 
 from earthgpt.data.chat_template import ChatTemplate
@@ -19,8 +20,10 @@ from earthgpt.data.corpus import iter_conversations, read_manifest
 from earthgpt.data.dataset import Collator, ConversationDataset
 from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
 from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, named_config
+from earthgpt.models.assemble import auto_config, describe, read_parts
 from earthgpt.training import TrainConfig, TrainResult, train
-from earthgpt.training.stages import apply_stage
+from earthgpt.training.checkpoint import MODEL_FILE, read_model_tensors
+from earthgpt.training.stages import apply_stage, train_everything
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +59,8 @@ class TrainRun:
     """Folder the corpus's image paths are relative to; default: the build's data root."""
     resume: bool = False
     save_every: int = 0
+    log_every: int = 10
+    """Append a record to ``OUT/run/log.jsonl`` every this many steps (and at the last one)."""
     progress: bool = True
 
 
@@ -110,14 +115,13 @@ def new_model(
     conversations: list[Conversation], size: str = "tiny", vocab_size: int = 1024, seed: int = 0
 ) -> tuple[EarthGPT, PreTrainedTokenizerBase]:
     """A random-weight model of a named size with a BPE tokenizer trained on the conversations' text; every
-    parameter trainable (the vision encoders are random too, so they must learn)."""
+    parameter inside the computation trainable (the vision encoders are random too, so they must learn)."""
     texts = [m.text for c in conversations for m in c.messages]
     tok = train_tokenizer(texts, vocab_size=vocab_size)
     cfg = named_config(size, **token_ids(tok))
     torch.manual_seed(seed)
     model = build_model(cfg)
-    for p in model.parameters():
-        p.requires_grad_(True)
+    train_everything(model)
     return model, tok
 
 
@@ -159,15 +163,20 @@ def train_from_build(run: TrainRun) -> TrainResult:
         resume=run.resume,
         save_every=run.save_every,
         progress_bar=run.progress,
-        log_every=10,
+        log_every=run.log_every,
         save_full_model=True,
         extra={"stage": run.stage, "data": str(run.data)},
     )
     result = fit(model, tok, conversations, Path(run.images) if run.images else root, config, run.max_length)
-    model.save_pretrained(out)
-    tok.save_pretrained(out)
-    (out / "train_run.json").write_text(json.dumps(asdict(run), indent=1) + "\n", encoding="utf-8")
-    log.info("model written to %s (loss %.3f -> %.3f)", out, result.losses[0], result.losses[-1])
+    processes = PartialState()
+    if processes.is_main_process:  # one writer; the checkpoint holds the gathered weights under any engine
+        final = result.checkpoint_dir
+        model.save_pretrained(out, state_dict=read_model_tensors(final / MODEL_FILE) if final else None)
+        tok.save_pretrained(out)
+        (out / "train_run.json").write_text(json.dumps(asdict(run), indent=1) + "\n", encoding="utf-8")
+        if result.losses:
+            log.info("model written to %s (loss %.3f -> %.3f)", out, result.losses[0], result.losses[-1])
+    processes.wait_for_everyone()
     return result
 
 
@@ -177,16 +186,28 @@ def init_pretrained(
     tokenizer_dir: str | Path | None = None,
     size: str = "paper",
     config_fn: Callable[..., EarthGPTConfig] | None = None,
+    image_size: int = 224,
 ) -> Path:
-    """A model directory assembled from local pretrained parts (DINOv2 dir, CLIP ConvNeXt file, LLaMA-2 dir), ready
-    for ``earthgpt train --stage 1 --init``. The tokenizer is LLaMA's (``tokenizer_dir``, default the LLaMA dir) with
-    ``<image>`` and a pad token added; the embedding table grows to match. Nothing is downloaded."""
+    """A model directory assembled from local pretrained parts (DINOv2 dir, ConvNeXt file or dir, LLaMA-family dir),
+    ready for ``earthgpt train --stage 1 --init``. ``size="auto"`` reads each part's shape from its checkpoint
+    (models/assemble.py); a named size checks the parts against it. The tokenizer is the LLM's (``tokenizer_dir``,
+    default the LLaMA dir) with ``<image>`` and a pad token added; the embedding table grows to match. Nothing is
+    downloaded."""
     tok_dir = tokenizer_dir or sources.llama_dir
     if tok_dir is None:
         raise ValueError("a tokenizer is needed: pass --llama (its tokenizer is used) or --tokenizer DIR")
     tok = load_tokenizer(tok_dir)
     ids = token_ids(tok)
-    cfg = config_fn(**ids) if config_fn is not None else named_config(size, **ids)
+    if config_fn is not None:
+        cfg = config_fn(**ids)
+    elif size == "auto":
+        if None in (sources.dinov2_dir, sources.convnext_weights, sources.llama_dir):
+            raise ValueError("--size auto reads the shapes from the checkpoints: pass --dinov2, --convnext and --llama")
+        parts = read_parts(sources.dinov2_dir, sources.convnext_weights, sources.llama_dir)  # type: ignore[arg-type]
+        cfg = auto_config(parts, image_size, **ids)
+        log.info("assembled from the checkpoints: %s", json.dumps(describe(cfg)))
+    else:
+        cfg = named_config(size, **ids)
     model = build_model(cfg, pretrained=sources)
     out = Path(out)
     model.save_pretrained(out)

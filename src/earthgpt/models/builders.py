@@ -7,9 +7,18 @@ import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import torch
-from transformers import ConvNextConfig, ConvNextModel, Dinov2Config, Dinov2Model, LlamaForCausalLM
+from transformers import (
+    AutoConfig,
+    AutoModel,
+    ConvNextConfig,
+    ConvNextModel,
+    Dinov2Config,
+    LlamaForCausalLM,
+    PretrainedConfig,
+)
 
 from earthgpt.models.adapters import add_adapters
 from earthgpt.models.config import CNNConfig, EarthGPTConfig, LLMConfig, ViTConfig
@@ -43,9 +52,16 @@ class PretrainedSources:
 # ----- component builders -------------------------------------------------------------------------------------
 
 
-def dinov2_hf_config(vit: ViTConfig) -> Dinov2Config:
-    """The HF Dinov2Config for a ViT branch (no drop path, no SwiGLU: the ViT-S/B/L layout)."""
-    return Dinov2Config(
+def dinov2_hf_config(vit: ViTConfig, extra: dict[str, Any] | None = None) -> PretrainedConfig:
+    """The HF config for a ViT branch: Dinov2Config (no drop path, no SwiGLU: the ViT-S/B/L layout), or with
+    ``extra`` (an assembled model's registers / SwiGLU, see models/assemble.py) the checkpoint's own kind."""
+    if extra:
+        return AutoConfig.for_model(**(_dinov2_fields(vit) | extra))
+    return Dinov2Config(**_dinov2_fields(vit))
+
+
+def _dinov2_fields(vit: ViTConfig) -> dict[str, Any]:
+    return dict(
         hidden_size=vit.hidden_size,
         num_hidden_layers=vit.num_layers,
         num_attention_heads=vit.num_heads,
@@ -59,15 +75,20 @@ def dinov2_hf_config(vit: ViTConfig) -> Dinov2Config:
     )
 
 
-def vit_branch(vit: ViTConfig, image_size: int, dinov2_dir: str | Path | None = None) -> MultiLayerViT:
+def vit_branch(
+    vit: ViTConfig, image_size: int, dinov2_dir: str | Path | None = None, extra: dict[str, Any] | None = None
+) -> MultiLayerViT:
     """The multi-layer ViT branch; with ``dinov2_dir`` its DINOv2 weights are read from that local directory."""
     if dinov2_dir is None:
-        model = Dinov2Model(dinov2_hf_config(vit))
+        model = AutoModel.from_config(dinov2_hf_config(vit, extra))
     else:
         path = Path(dinov2_dir)
         if not (path / "config.json").is_file():
             raise FileNotFoundError(f"{path}: not an HF DINOv2 directory (no config.json)")
-        model = Dinov2Model.from_pretrained(path, local_files_only=True)
+        model = AutoModel.from_pretrained(path, local_files_only=True)
+        kind = model.config.model_type
+        if kind != (extra or {}).get("model_type", "dinov2"):
+            raise ValueError(f"{path}: a {kind} checkpoint; assemble it with `earthgpt model init --size auto`")
         got = (model.config.hidden_size, model.config.num_hidden_layers, model.config.patch_size)
         if got != (vit.hidden_size, vit.num_layers, vit.patch_size):
             raise ValueError(f"{path}: DINOv2 (hidden, layers, patch)={got} does not match the vit config {vit}")
@@ -138,7 +159,7 @@ def build_model(
         raise ValueError("pretrained weights cannot be loaded on the meta device; drop device='meta'")
     device_ctx = torch.device(device) if device is not None else contextlib.nullcontext()
     with _seeded(seed), device_ctx:
-        vit = vit_branch(config.vit, config.image_size, src.dinov2_dir)
+        vit = vit_branch(config.vit, config.image_size, src.dinov2_dir, config.extra.get("vit_hf_config"))
         cnn = cnn_branch(config.cnn, config.image_size, config.grid_size, src.convnext_weights)
         vision = HybridEncoder(vit, cnn)
         projector = Projector(vision.embed_dim, config.llm.hidden_size, config.projector)

@@ -107,9 +107,33 @@ def read_state_dict(path: str | Path) -> dict[str, torch.Tensor]:
     return {k.removeprefix("module."): v for k, v in state.items() if isinstance(v, torch.Tensor)}
 
 
+HF_PREFIXES: tuple[str, ...] = ("convnext.", "")
+"""HF ConvNextForImageClassification nests the backbone under ``convnext.``; ConvNextModel does not."""
+HF_WEIGHT_FILES: tuple[str, ...] = ("model.safetensors", "pytorch_model.bin")
+
+
+def read_convnext_state(path: str | Path) -> dict[str, torch.Tensor]:
+    """A ConvNeXt in HF ConvNextModel keys from an open_clip/timm file, an HF-keyed file, or an HF directory."""
+    p = Path(path)
+    if p.is_dir():
+        found = [p / name for name in HF_WEIGHT_FILES if (p / name).is_file()]
+        if not found:
+            raise FileNotFoundError(f"{p}: no {' or '.join(HF_WEIGHT_FILES)}; pass an HF ConvNeXt directory or file")
+        p = found[0]
+    state = read_state_dict(p)
+    prefix = next((x for x in HF_PREFIXES if f"{x}embeddings.patch_embeddings.weight" in state), None)
+    if prefix is None:
+        try:
+            return timm_to_hf(state)
+        except KeyError as err:
+            raise ValueError(f"{p}: {err.args[0]} (nor an HF ConvNeXt layout)") from err
+    trunk = (f"{prefix}embeddings.", f"{prefix}encoder.", f"{prefix}layernorm.")
+    return {k[len(prefix) :]: v for k, v in state.items() if k.startswith(trunk)}
+
+
 def load_convnext_weights(model: ConvNextModel, path: str | Path) -> None:
-    """Load open_clip/timm ConvNeXt weights from ``path`` into ``model``; every HF key must be covered."""
-    converted = timm_to_hf(read_state_dict(path))
+    """Load ConvNeXt weights (open_clip, timm or HF layout) from ``path`` into ``model``; every key must be covered."""
+    converted = read_convnext_state(path)
     expected = model.state_dict()
     for key, tensor in expected.items():
         if key not in converted:

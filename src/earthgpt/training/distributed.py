@@ -1,38 +1,18 @@
-"""Multi-process launch: train the tiny EarthGPT on synthetic image-text batches under accelerate or torchrun.
+"""Synthetic image-text batches for the tiny EarthGPT: engine tests and speed benchmarks that need no corpus.
 
-Examples (2 CPU processes)::
-
-    accelerate launch --config_file configs/accelerate/ddp.yaml -m earthgpt.training.distributed --out-dir runs/ddp
-    torchrun --nproc_per_node 2 -m earthgpt.training.distributed --out-dir runs/ddp --max-steps 4
-
-The launcher chooses the engine (DDP, FSDP, DeepSpeed ZeRO) through accelerate; the loop is the same
-:func:`earthgpt.training.train`. ``--config`` takes a saved TrainConfig (YAML/JSON); flags override its fields.
-``--report`` writes, per rank, the loss and a digest of the trainable parameters after every step and the dataset
-indices the rank read, so that agreement between ranks can be checked.
+Multi-process training runs the real command (``accelerate launch ... -m earthgpt.cli train``, see
+docs/distributed.md); this module only feeds tests (tests/training/test_recipes.py) and bench/mfu.py.
 """
 
 from __future__ import annotations
 
-import argparse
-import hashlib
-import json
-import logging
-from pathlib import Path
-from typing import Any
-
 import torch
-from torch import nn
 from torch.utils.data import Dataset
 
 from earthgpt.models import EarthGPT, build_model, tiny_config
-from earthgpt.training.config import TrainConfig
-from earthgpt.training.loop import Trainer, train
-from earthgpt.training.runtime import build_accelerator
 from earthgpt.training.stages import apply_stage
 
-log = logging.getLogger(__name__)
-
-# Token ids of the synthetic vocabulary used by the launch check.
+# Token ids of the synthetic vocabulary.
 VOCAB_SIZE, PAD_ID, BOS_ID, EOS_ID, IMAGE_ID = 96, 0, 1, 2, 95
 TEXT_TOKENS = 12
 
@@ -84,73 +64,3 @@ def build_tiny_model(seed: int, stage: int | None = 1) -> EarthGPT:
     if stage is not None:
         apply_stage(model, stage)
     return model
-
-
-def parameter_digest(model: nn.Module) -> str:
-    """SHA-256 of the trainable parameters' bytes, in name order."""
-    digest = hashlib.sha256()
-    for name, param in sorted(model.named_parameters()):
-        if param.requires_grad:
-            digest.update(name.encode())
-            digest.update(param.detach().float().cpu().numpy().tobytes())
-    return digest.hexdigest()
-
-
-def _parse(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m earthgpt.training.distributed", description=__doc__)
-    parser.add_argument("--config", type=Path, help="a saved TrainConfig (YAML or JSON)")
-    parser.add_argument("--out-dir", help="run directory (overrides the config's out_dir)")
-    parser.add_argument("--max-steps", type=int, help="optimizer steps (overrides the config)")
-    parser.add_argument("--batch-size", type=int, help="micro-batch per process (overrides the config)")
-    parser.add_argument("--stop-at-step", type=int, help="end this invocation after this step (resume later)")
-    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint")
-    parser.add_argument("--stage", type=int, default=1, choices=(1, 2), help="training stage to apply")
-    parser.add_argument("--num-samples", type=int, default=64, help="size of the synthetic dataset")
-    parser.add_argument("--report", type=Path, help="write <report>.rank<r>.json with per-step loss and digests")
-    return parser.parse_args(argv)
-
-
-def _config(args: argparse.Namespace) -> TrainConfig:
-    base = TrainConfig.load(args.config) if args.config else None
-    values: dict[str, Any] = base.to_dict() if base else {"out_dir": "runs/distributed", "max_steps": 4}
-    if not base:
-        values |= {"batch_size": 2, "lr": 1e-4, "warmup_steps": 1, "save_every": 0, "progress_bar": False}
-    overrides = {
-        "out_dir": args.out_dir,
-        "max_steps": args.max_steps,
-        "batch_size": args.batch_size,
-        "stop_at_step": args.stop_at_step,
-    }
-    values |= {k: v for k, v in overrides.items() if v is not None}
-    if args.resume:
-        values["resume"] = True
-    return TrainConfig.from_dict(values, source=str(args.config or "<flags>"))
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``python -m earthgpt.training.distributed``."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = _parse(argv)
-    config = _config(args)
-    accelerator = build_accelerator(config)
-    model = build_tiny_model(seed=config.seed, stage=args.stage)
-    data = SyntheticImageText(args.num_samples, model.config.image_size, model.config.num_image_tokens)
-    steps: list[dict[str, Any]] = []
-
-    def record(trainer: Trainer, stats: dict[str, float]) -> None:
-        unwrapped = trainer.accelerator.unwrap_model(trainer.model)
-        steps.append({"step": trainer.step, "loss": stats["loss"], "digest": parameter_digest(unwrapped)})
-
-    result = train(model, data, collate_image_text, config, accelerator=accelerator, on_step=record)
-    if args.report is not None:
-        report = {"rank": accelerator.process_index, "world_size": accelerator.num_processes, "steps": steps,
-                  "read": data.read, "distributed_type": str(accelerator.distributed_type)}  # fmt: skip
-        path = args.report.with_name(f"{args.report.name}.rank{accelerator.process_index}.json")
-        path.write_text(json.dumps(report))
-    log.info("finished at step %d; last checkpoint %s", result.final_step, result.checkpoint_dir)
-    accelerator.end_training()
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())

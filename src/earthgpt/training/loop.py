@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 
 from earthgpt.training import checkpoint as ckpt
 from earthgpt.training.config import DATA_ORDER_FIELDS, ConfigError, TrainConfig
+from earthgpt.training.fsdp import as_float
 from earthgpt.training.runtime import (
     build_accelerator,
     engine_description,
@@ -27,6 +28,7 @@ from earthgpt.training.runtime import (
     full_optimizer_state,
     load_full_optimizer_state,
     load_master_weights,
+    prepare,
 )
 from earthgpt.training.sampler import BatchStream, DataPosition
 from earthgpt.training.schedule import WarmupCosineSchedule
@@ -178,7 +180,7 @@ class Trainer:
             ckpt.load_model_state(model, self.resume_dir / ckpt.MODEL_FILE)
             self.state = ckpt.read_trainer_state(self.resume_dir)
         optimizer, self.param_names = build_optimizer(model, config)
-        self.model, self.optimizer = acc.prepare(model, optimizer)
+        self.model, self.optimizer = prepare(acc, model, optimizer, self.param_names)
         self.schedule = WarmupCosineSchedule(config.lr, config.min_lr, config.warmup_steps, config.max_steps)
         if self.resume_dir is not None:
             self._restore(self.resume_dir)
@@ -227,7 +229,7 @@ class Trainer:
                 if acc.sync_gradients:
                     if cfg.max_grad_norm is not None:
                         norm = acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
-                        grad_norm = float(norm) if norm is not None else grad_norm
+                        grad_norm = as_float(norm) if norm is not None else grad_norm
                     self.optimizer.step()
                     self.optimizer.zero_grad(set_to_none=True)
             tokens, samples = _batch_counts(batch)

@@ -14,12 +14,13 @@ from torch import nn
 
 from earthgpt.training.checkpoint import optimizer_state_by_name, optimizer_state_by_slot
 from earthgpt.training.config import TrainConfig
+from earthgpt.training.fsdp import full_model_state_dict, is_cpu_fsdp, mark_cpu_fsdp, prepare_cpu_fsdp
 
 log = logging.getLogger(__name__)
 
 
 class EngineUnavailableError(RuntimeError):
-    """The requested distributed engine cannot run here (FSDP without a GPU, DeepSpeed not installed)."""
+    """The requested distributed engine cannot run here (FSDP1 without a GPU, DeepSpeed not installed)."""
 
 
 def resolve_mixed_precision(choice: str) -> str:
@@ -34,6 +35,7 @@ def build_accelerator(config: TrainConfig) -> Accelerator:
 
     The config's ``mixed_precision`` wins over the launcher's. In a single process, a state left by an earlier
     run with another precision is cleared so that several runs can share one interpreter (tests, notebooks).
+    FSDP2 without a GPU runs on CPU processes through :mod:`earthgpt.training.fsdp` (accelerate has no CPU FSDP).
     """
     precision = resolve_mixed_precision(config.mixed_precision)
     if int(os.environ.get("WORLD_SIZE", "1")) == 1 and AcceleratorState._shared_state:
@@ -41,10 +43,11 @@ def build_accelerator(config: TrainConfig) -> Accelerator:
     deepspeed = _env_flag("ACCELERATE_USE_DEEPSPEED")
     if deepspeed:
         check_deepspeed()
-    if _env_flag("ACCELERATE_USE_FSDP") and not torch.cuda.is_available():
+    cpu_fsdp = _env_flag("ACCELERATE_USE_FSDP") and not torch.cuda.is_available()
+    if cpu_fsdp and os.environ.get("FSDP_VERSION", "1") != "2":
         raise EngineUnavailableError(
-            "the launch config asks for FSDP but no GPU is present, and accelerate runs FSDP only on GPUs: launch "
-            "with configs/accelerate/ddp.yaml (or zero2.yaml) on CPU"
+            "the launch config asks for FSDP1 but no GPU is present: FSDP1 runs only on GPUs; set fsdp_version: 2 "
+            "(configs/accelerate/fsdp.yaml, or FSDP_VERSION=2 under torchrun) or launch with ddp.yaml on CPU"
         )
     accelerator = Accelerator(
         # cpu=True lets accelerate see a CPU-only torchrun launch; DeepSpeed brings its own CPU backend instead.
@@ -57,7 +60,23 @@ def build_accelerator(config: TrainConfig) -> Accelerator:
     )
     if accelerator.distributed_type == DistributedType.DEEPSPEED:
         _fill_deepspeed_config(accelerator, config)
+    if cpu_fsdp:
+        mark_cpu_fsdp(accelerator)
     return accelerator
+
+
+def prepare(
+    accelerator: Accelerator, model: nn.Module, optimizer: torch.optim.Optimizer, names: list[list[str]]
+) -> tuple[nn.Module, Any]:
+    """Wrap model and optimizer for the engine (``names``: parameter names of each optimizer group, slot order)."""
+    if is_cpu_fsdp(accelerator):
+        return prepare_cpu_fsdp(accelerator, model, optimizer, names)
+    return accelerator.prepare(model, optimizer)  # type: ignore[no-any-return]
+
+
+def uses_fsdp(accelerator: Accelerator) -> bool:
+    """FSDP through accelerate (GPUs) or through :mod:`earthgpt.training.fsdp` (CPU)."""
+    return accelerator.distributed_type == DistributedType.FSDP or is_cpu_fsdp(accelerator)
 
 
 def engine_description(accelerator: Accelerator) -> dict[str, str]:
@@ -65,7 +84,7 @@ def engine_description(accelerator: Accelerator) -> dict[str, str]:
     import accelerate
 
     return {
-        "distributed_type": accelerator.distributed_type.name,
+        "distributed_type": "FSDP" if uses_fsdp(accelerator) else accelerator.distributed_type.name,
         "mixed_precision": str(accelerator.mixed_precision),
         "num_processes": str(accelerator.num_processes),
         "device": str(accelerator.device),
@@ -102,17 +121,19 @@ def check_deepspeed() -> None:
 
 def is_sharded(accelerator: Accelerator) -> bool:
     """True when parameters or optimizer state are split across ranks (FSDP or DeepSpeed)."""
-    return accelerator.distributed_type in (DistributedType.FSDP, DistributedType.DEEPSPEED)
+    return uses_fsdp(accelerator) or accelerator.distributed_type == DistributedType.DEEPSPEED
 
 
 def full_model_state(accelerator: Accelerator, model: nn.Module, keys: list[str]) -> dict[str, torch.Tensor] | None:
     """The named full (unsharded) tensors on the main process, None elsewhere; collective under FSDP/DeepSpeed."""
-    if is_sharded(accelerator):
+    if is_cpu_fsdp(accelerator):
+        state = full_model_state_dict(model)
+    elif is_sharded(accelerator):
         state = accelerator.get_state_dict(model)
     else:
         state = accelerator.unwrap_model(model).state_dict()
     if accelerator.distributed_type == DistributedType.DEEPSPEED:
-        state = dict(state) | _deepspeed_master_weights(accelerator, model)
+        state = dict(state or {}) | _deepspeed_master_weights(accelerator, model)  # ZeRO-3: None off rank 0
     if not accelerator.is_main_process:
         return None
     return {key: state[key] for key in keys}
@@ -144,7 +165,7 @@ def full_optimizer_state(
 
     Collective under FSDP; ``names`` are the parameter names of each optimizer group in slot order.
     """
-    if accelerator.distributed_type == DistributedType.FSDP:
+    if uses_fsdp(accelerator):
         from torch.distributed.checkpoint.state_dict import StateDictOptions, get_optimizer_state_dict
 
         options = StateDictOptions(full_state_dict=True, cpu_offload=True)
@@ -164,7 +185,7 @@ def load_full_optimizer_state(
     names: list[list[str]],
 ) -> None:
     """Inverse of :func:`full_optimizer_state` (every rank passes the full, named state)."""
-    if accelerator.distributed_type == DistributedType.FSDP:
+    if uses_fsdp(accelerator):
         from torch.distributed.checkpoint.state_dict import StateDictOptions, set_optimizer_state_dict
 
         options = StateDictOptions(full_state_dict=True)

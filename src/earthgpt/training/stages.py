@@ -63,6 +63,46 @@ STAGES: dict[int, StageSpec] = {
 }
 
 
+# Parameters no forward pass reads, whatever the stage: DINOv2's mask token (masked-image pretraining only) and final
+# LayerNorm (features are taken from the blocks, before it), ConvNeXt's final LayerNorm (it norms the pooled vector,
+# which the CNN branch never reads). They stay in the model, frozen, so pretrained checkpoints load key for key.
+UNUSED_RULES: tuple[re.Pattern[str], ...] = (
+    re.compile(r"^vision\.vit\.model\.embeddings\.mask_token$"),
+    re.compile(r"^vision\.vit\.model\.layernorm\."),
+    re.compile(r"^vision\.cnn\.model\.layernorm\."),
+)
+
+
+def unused_parameters(model: EarthGPT) -> set[str]:
+    """Names of the parameters outside the computation: :data:`UNUSED_RULES`, plus the ViT blocks after the last
+    feature layer and the ConvNeXt stages after the last feature stride (they run but feed nothing)."""
+    vision = model.vision
+    prefixes: list[str] = []
+    vit_layers = getattr(vision.vit, "feature_layers", None)
+    if vit_layers is not None:
+        blocks = len(vision.vit.model.encoder.layer)  # type: ignore[union-attr,arg-type]
+        prefixes += [f"vision.vit.model.encoder.layer.{i}." for i in range(max(vit_layers), blocks)]
+    cnn_stages = getattr(vision.cnn, "stage_indices", None)
+    if cnn_stages is not None:
+        stages = len(vision.cnn.model.encoder.stages)  # type: ignore[union-attr,arg-type]
+        prefixes += [f"vision.cnn.model.encoder.stages.{k}." for k in range(max(cnn_stages) + 1, stages)]
+    return {
+        name
+        for name, _ in model.named_parameters()
+        if any(rule.search(name) for rule in UNUSED_RULES) or name.startswith(tuple(prefixes))
+    }
+
+
+def train_everything(model: EarthGPT) -> list[str]:
+    """Make every parameter inside the computation trainable (``--stage scratch``) and freeze the rest, so that
+    every trainable parameter gets a gradient (DDP requires it). Returns the names left frozen."""
+    unused = unused_parameters(model)
+    for name, param in model.named_parameters():
+        param.requires_grad_(name not in unused)
+    logger.info("scratch: every parameter trains except %d outside the computation: %s", len(unused), sorted(unused))
+    return sorted(unused)
+
+
 def group_of(name: str) -> Group:
     """The parameter group of a parameter name (KeyError for names outside the EarthGPT layout)."""
     for group, pattern in GROUP_RULES:
@@ -109,9 +149,10 @@ def apply_stage(model: EarthGPT, stage: int, seed: int | None = 0) -> StageRepor
     if spec.adapters and not model.config.adapters:
         model.add_adapters(seed=seed)
     report = StageReport(stage=stage, name=spec.name)
+    unused = unused_parameters(model)
     for name, param in model.named_parameters():
         group = group_of(name)
-        trainable = group in spec.trainable
+        trainable = group in spec.trainable and name not in unused
         param.requires_grad_(trainable)
         tensors, count, _ = report.groups.get(group, (0, 0, trainable))
         report.groups[group] = (tensors + 1, count + param.numel(), trainable)

@@ -14,8 +14,8 @@ class MultiLayerViT(BackboneEncoder):
     """A DINOv2 ViT whose patch tokens from several blocks are concatenated channel-wise.
 
     V_a^1 = ViTBlock_1(I), V_a^i = ViTBlock_i(V_a^{i-1}), V_a = Concat[V_a^i for i in feature_layers]. The hidden
-    states are taken as each block outputs them (before DINOv2's final LayerNorm), the CLS token is dropped, so the
-    tokens are the patch grid in raster order: [B, (S/P)^2, hidden * len(feature_layers)].
+    states are taken as each block outputs them (before DINOv2's final LayerNorm), the CLS token (and any register
+    tokens) dropped, so the tokens are the patch grid in raster order: [B, (S/P)^2, hidden * len(feature_layers)].
     """
 
     model: Dinov2Model
@@ -37,6 +37,7 @@ class MultiLayerViT(BackboneEncoder):
             raise ValueError(f"image_size={image_size} is not a multiple of the ViT patch size {patch}")
         super().__init__(model, image_size, image_size // patch, mean, std)
         self.feature_layers = tuple(int(i) for i in feature_layers)
+        self.prefix_tokens = 1 + int(getattr(cfg, "num_register_tokens", 0))  # CLS (+ registers) before the patches
 
     @property
     def embed_dim(self) -> int:
@@ -45,4 +46,4 @@ class MultiLayerViT(BackboneEncoder):
     def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
         # hidden_states[0] is the embedding output, hidden_states[i] the output of block i: [B, 1 + N, C] each
         hidden = self.hidden_states(pixel_values, self.model.embeddings.cls_token.dtype)
-        return torch.cat([hidden[i][:, 1:, :] for i in self.feature_layers], dim=-1)  # [B, N, C * n]
+        return torch.cat([hidden[i][:, self.prefix_tokens :, :] for i in self.feature_layers], dim=-1)  # [B, N, C*n]
