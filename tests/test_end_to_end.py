@@ -28,7 +28,7 @@ def trained(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[s
         main(["data", "build", "--config", str(config), "--data", str(data_root), "--out", str(build), "--quiet"]) == 0
     )
     assert (
-        main(["train", "--data", str(build), "--out", str(model), "--steps", "60", "--batch-size", "8", "--seed", "0"])
+        main(["train", "--build", str(build), "--out", str(model), "--steps", "60", "--batch-size", "8", "--seed", "0"])
         == 0
     )
     return {"tmp": tmp, "build": build, "model": model}

@@ -9,7 +9,7 @@ from safetensors.torch import save_file
 from transformers import ConvNextModel, Dinov2Model, LlamaForCausalLM
 
 from earthgpt.data.tokenizer import IMAGE_TOKEN, load_tokenizer, train_tokenizer
-from earthgpt.models import CNNConfig, EarthGPT, EarthGPTConfig, LLMConfig, PretrainedSources, ViTConfig
+from earthgpt.models import CNNConfig, EarthGPTConfig, LLMConfig, PretrainedSources, ViTConfig, load_pretrained
 from earthgpt.models.builders import convnext_hf_config, dinov2_hf_config
 from earthgpt.models.convnext_weights import hf_to_timm
 from earthgpt.models.language import llama_hf_config
@@ -42,7 +42,7 @@ def test_init_pretrained_writes_a_loadable_directory_with_the_local_weights(tmp_
     sources = PretrainedSources(tmp_path / "dinov2", tmp_path / "clip.safetensors", tmp_path / "llama")
     out = init_pretrained(sources, tmp_path / "init", config_fn=_small)
 
-    model = EarthGPT.from_pretrained(out)
+    model = load_pretrained(out)
     assert torch.equal(
         model.vision.vit.model.embeddings.patch_embeddings.projection.weight,
         dino.embeddings.patch_embeddings.projection.weight,

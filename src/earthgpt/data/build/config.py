@@ -12,14 +12,11 @@ from typing import Any, Literal
 import yaml
 
 from earthgpt.data.instructions.convert import InstructionOptions
+from earthgpt.errors import ConfigError
 
 ObbClip = Literal["polygon_quad", "min_area_rect"]
 OBB_CLIP_CHOICES: tuple[str, ...] = ("polygon_quad", "min_area_rect")
 DATA_ENV = "EARTHGPT_DATA"
-
-
-class ConfigError(ValueError):
-    """A BuildConfig field (or a YAML config file) holds a value the builder cannot use; the message names it."""
 
 
 @dataclass
