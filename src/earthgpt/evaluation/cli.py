@@ -84,6 +84,8 @@ class EvalRun:
     """Box confidence for AP: logprob, or clip:LOCAL_DIR (a saved CLIPModel directory)."""
     batch_size: int = 8
     """Requests per generation batch."""
+    max_new_tokens: int = 256
+    """Token budget of each answer."""
     skip_missing: bool = False
     """Run the tasks whose data is present and list the others, with the folder each expects, in the report."""
 
@@ -121,7 +123,7 @@ def run_eval(run: EvalRun) -> int:
     data = _need_data(run.data, "eval")
     from earthgpt.inference.predictor import Predictor
 
-    model = Predictor.load(run.model)
+    model = Predictor.load(run.model, max_new_tokens=run.max_new_tokens)
     summary = evaluate(
         ModelPredictor(model),
         run.tasks,
