@@ -50,5 +50,15 @@ def test_init_pretrained_writes_a_loadable_directory_with_the_local_weights(tmp_
     assert torch.equal(model.llm.model.layers[0].mlp.down_proj.weight, llama.model.layers[0].mlp.down_proj.weight)
     again = load_tokenizer(out)
     assert IMAGE_TOKEN in again.get_vocab() and model.config.image_token_id == again.convert_tokens_to_ids(IMAGE_TOKEN)
-    report = apply_stage(model, 1)  # the directory is a valid stage-1 starting point
-    assert "llm_qkv" in str(report)
+    report = apply_stage(model, 1)  # the directory is a valid stage-1 starting point: exactly these tensors train
+    layers = range(cfg.llm.num_layers)
+    expected = {
+        f"llm.model.layers.{i}.self_attn.{p}_proj.{w}" for i in layers for p in "qkv" for w in ("weight", "bias")
+    }
+    expected |= {
+        f"llm.model.layers.{i}.{n}.weight" for i in layers for n in ("input_layernorm", "post_attention_layernorm")
+    }
+    expected |= {"llm.model.norm.weight", "projector.layers.0.weight", "projector.layers.0.bias"}
+    expected |= {n for n, _ in model.named_parameters() if n.startswith("vision.cnn.scale_proj.")}
+    assert set(report.trainable_names) == expected
+    assert len([n for n in expected if n.startswith("vision.cnn.scale_proj.")]) == 2 * len(cfg.cnn.feature_strides)

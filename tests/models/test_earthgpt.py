@@ -67,9 +67,15 @@ def test_left_padding_does_not_change_real_positions(tiny: EarthGPT) -> None:
 
 @torch.no_grad()
 def test_text_only_batch(tiny: EarthGPT) -> None:
+    """Without images EarthGPT is its LLaMA: same logits and the same shifted cross-entropy (Eq. 14)."""
     ids = torch.tensor([[BOS, 5, 6, 7], [BOS, 8, 9, 10]])
     out = tiny(None, ids, torch.ones_like(ids), ids)
-    assert out.loss is not None and torch.isfinite(out.loss)
+    plain = tiny.llm(input_ids=ids, labels=ids)
+    torch.testing.assert_close(out.logits, plain.logits, rtol=0, atol=1e-6)
+    expected = F.cross_entropy(plain.logits[:, :-1].reshape(-1, plain.logits.shape[-1]), ids[:, 1:].reshape(-1))
+    assert out.loss is not None
+    torch.testing.assert_close(out.loss, expected, rtol=1e-6, atol=1e-6)
+    assert out.loss > 1.0  # a random model is far from certain (ln of the vocabulary is about 6.2)
 
 
 def test_placeholder_errors(tiny: EarthGPT) -> None:

@@ -182,7 +182,7 @@ def merge_adapters(model: EarthGPT) -> list[str]:
 
 
 def export_merged(model: EarthGPT, out_dir: str | Path) -> Path:
-    """Write the model with its adapters merged (loadable by EarthGPT.from_pretrained); ``model`` is unchanged."""
+    """Write the model with its adapters merged (loadable by models.load_pretrained); ``model`` is unchanged."""
     has_adapters = any(isinstance(m, ScaleBiasLinear) for m in model.modules())
     if not has_adapters:
         return model.save_pretrained(out_dir)
