@@ -186,7 +186,15 @@ def _data_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("export_dir", help="folder to write llava.json (and tile crops) into")
 
 
-def _train_parser(sub: argparse._SubParsersAction) -> None:
+TRAIN_HELP = "train a model on a built corpus (from scratch, or the paper's stage 1 / 2)"
+EVAL_HELP = "evaluate a model on benchmark tasks (see `earthgpt list tasks`)"
+
+
+def _train_parser(sub: argparse._SubParsersAction, flags: bool) -> None:
+    """``train``; its flags come from TrainRun and TrainConfig (which import torch: only built when needed)."""
+    if not flags:
+        _add(sub, "train", cmd_train, TRAIN_HELP)
+        return
     from earthgpt.flags import add_dataclass_flags
     from earthgpt.pipeline import ALIASES, RUN_SET_FIELDS, TrainRun
     from earthgpt.training.config import TrainConfig
@@ -198,7 +206,7 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
         + (f", warmup {spec.warmup_fraction:.0%} of max_steps" if spec.warmup_fraction is not None else "")
         for k, spec in STAGES.items()
     )
-    p = _add(sub, "train", cmd_train, "train a model on a built corpus (from scratch, or the paper's stage 1 / 2)")
+    p = _add(sub, "train", cmd_train, TRAIN_HELP)
     p.epilog = f"Stage defaults (training/stages.py) -- {rows}. A flag or a --config YAML key overrides any of them."
     p.set_defaults(make=_train_run)
     p.add_argument("--config", default=None, help="YAML with any of the options below (the flags override it)")
@@ -210,8 +218,8 @@ def _train_parser(sub: argparse._SubParsersAction) -> None:
     add_dataclass_flags(loop, TrainConfig, exclude=RUN_SET_FIELDS, aliases=aliases, default_help="the stage's")
 
 
-def _model_parsers(sub: argparse._SubParsersAction) -> None:
-    _train_parser(sub)
+def _model_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
+    _train_parser(sub, flags)
 
     model = sub.add_parser("model", help="model sizes, parameter counts, merged export")
     msub = model.add_subparsers(dest="model_command", required=True)
@@ -232,18 +240,14 @@ def _model_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="directory for the merged model")
 
 
-def _use_parsers(sub: argparse._SubParsersAction) -> None:
+def _eval_parser(sub: argparse._SubParsersAction, flags: bool) -> None:
+    """``eval`` and ``eval score``; flags from EvalRun and ScoreRun (built only when needed)."""
+    p = _add(sub, "eval", cmd_eval, EVAL_HELP)
+    if not flags:
+        return
     from earthgpt.evaluation.cli import EvalRun, ScoreRun
     from earthgpt.flags import add_dataclass_flags
 
-    p = _add(sub, "chat", cmd_chat, "ask questions about an image (several questions: a multi-turn chat)")
-    p.add_argument("--model", required=True, help="model directory")
-    p.add_argument("--image", required=True, help="image file: JPEG/PNG/TIFF/GeoTIFF, 8/16-bit, 1..N bands")
-    p.add_argument("--draw", default=None, help="save the image with the answer's boxes drawn to this PNG")
-    p.add_argument("--max-new-tokens", type=int, default=256)
-    p.add_argument("question", nargs="+", help="question(s); each further one continues the dialogue")
-
-    p = _add(sub, "eval", cmd_eval, "evaluate a model on benchmark tasks (see `earthgpt list tasks`)")
     p.set_defaults(make=_eval_run)
     add_dataclass_flags(p, EvalRun)
     esub = p.add_subparsers(dest="eval_command", required=False)
@@ -251,13 +255,26 @@ def _use_parsers(sub: argparse._SubParsersAction) -> None:
     s.set_defaults(make=_eval_run)
     add_dataclass_flags(s, ScoreRun)
 
+
+def _use_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
+    p = _add(sub, "chat", cmd_chat, "ask questions about an image (several questions: a multi-turn chat)")
+    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--image", required=True, help="image file: JPEG/PNG/TIFF/GeoTIFF, 8/16-bit, 1..N bands")
+    p.add_argument("--draw", default=None, help="save the image with the answer's boxes drawn to this PNG")
+    p.add_argument("--max-new-tokens", type=int, default=256)
+    p.add_argument("question", nargs="+", help="question(s); each further one continues the dialogue")
+
+    _eval_parser(sub, flags)
+
     p = _add(sub, "demo", cmd_demo, "build a small corpus, train a tiny model, and chat about real images")
     p.add_argument("--data", default=_data_default() or "../shared/data", help="data root (../shared/data layout)")
     p.add_argument("--out", default="runs/demo", help="output directory")
     p.add_argument("--steps", type=int, default=None, help="training steps (default: the demo's)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``only`` (a subcommand name), the generated flags of the other subcommands are left out
+    (generating them imports torch: seconds that ``earthgpt list sources`` should not pay)."""
     parser = argparse.ArgumentParser(prog="earthgpt", description="EarthGPT: remote-sensing multimodal LLM toolkit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -266,8 +283,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add(lsub, "sources", cmd_list_sources, "every dataset source with its modality, tasks and splits")
     _add(lsub, "tasks", cmd_list_tasks, "every evaluation task with its source and metrics")
     _data_parsers(sub)
-    _model_parsers(sub)
-    _use_parsers(sub)
+    _model_parsers(sub, flags=only in (None, "train"))
+    _use_parsers(sub, flags=only in (None, "eval"))
     return parser
 
 
@@ -279,7 +296,8 @@ def cmd_list_tasks(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(only=next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
