@@ -21,7 +21,7 @@ from earthgpt.geometry import LabeledBox
 from earthgpt.inference.chat import answer_boxes
 from earthgpt.inference.predictor import Predictor
 from earthgpt.pipeline import fit, new_model
-from earthgpt.training import TrainConfig
+from earthgpt.training import recipe
 
 
 def _frames(data_root: Path, n: int = 8) -> list[DetectionRecord]:
@@ -38,9 +38,7 @@ def test_tiny_model_memorises_eight_frames(data_root: Path, tmp_path: Path) -> N
     frames = _frames(data_root)
     conversations = [c for r in frames for c in to_conversations(r, InstructionOptions(referring=False))]
     model, tok = new_model(conversations, vocab_size=256, seed=0)
-    config = TrainConfig(
-        out_dir=str(tmp_path), max_steps=100, batch_size=8, lr=2e-3, warmup_steps=10, progress_bar=False
-    )
+    config = recipe("scratch", str(tmp_path), max_steps=100, batch_size=8, lr=2e-3, log_every=1, progress_bar=False)
     result = fit(model, tok, conversations, data_root / "hit_uav", config)
     assert result.losses[-1] < 0.1 * result.losses[0]
 

@@ -9,7 +9,7 @@ from safetensors.torch import save_file
 from transformers import ConvNextModel, Dinov2Model, LlamaForCausalLM
 
 from earthgpt.data.tokenizer import IMAGE_TOKEN, load_tokenizer, train_tokenizer
-from earthgpt.models import CNNConfig, EarthGPT, EarthGPTConfig, LLMConfig, PretrainedSources, ViTConfig
+from earthgpt.models import CNNConfig, EarthGPTConfig, LLMConfig, PretrainedSources, ViTConfig, load_pretrained
 from earthgpt.models.builders import convnext_hf_config, dinov2_hf_config
 from earthgpt.models.convnext_weights import hf_to_timm
 from earthgpt.models.language import llama_hf_config
@@ -42,7 +42,7 @@ def test_init_pretrained_writes_a_loadable_directory_with_the_local_weights(tmp_
     sources = PretrainedSources(tmp_path / "dinov2", tmp_path / "clip.safetensors", tmp_path / "llama")
     out = init_pretrained(sources, tmp_path / "init", config_fn=_small)
 
-    model = EarthGPT.from_pretrained(out)
+    model = load_pretrained(out)
     assert torch.equal(
         model.vision.vit.model.embeddings.patch_embeddings.projection.weight,
         dino.embeddings.patch_embeddings.projection.weight,
@@ -50,5 +50,15 @@ def test_init_pretrained_writes_a_loadable_directory_with_the_local_weights(tmp_
     assert torch.equal(model.llm.model.layers[0].mlp.down_proj.weight, llama.model.layers[0].mlp.down_proj.weight)
     again = load_tokenizer(out)
     assert IMAGE_TOKEN in again.get_vocab() and model.config.image_token_id == again.convert_tokens_to_ids(IMAGE_TOKEN)
-    report = apply_stage(model, 1)  # the directory is a valid stage-1 starting point
-    assert "llm_qkv" in str(report)
+    report = apply_stage(model, 1)  # the directory is a valid stage-1 starting point: exactly these tensors train
+    layers = range(cfg.llm.num_layers)
+    expected = {
+        f"llm.model.layers.{i}.self_attn.{p}_proj.{w}" for i in layers for p in "qkv" for w in ("weight", "bias")
+    }
+    expected |= {
+        f"llm.model.layers.{i}.{n}.weight" for i in layers for n in ("input_layernorm", "post_attention_layernorm")
+    }
+    expected |= {"llm.model.norm.weight", "projector.layers.0.weight", "projector.layers.0.bias"}
+    expected |= {n for n, _ in model.named_parameters() if n.startswith("vision.cnn.scale_proj.")}
+    assert set(report.trainable_names) == expected
+    assert len([n for n in expected if n.startswith("vision.cnn.scale_proj.")]) == 2 * len(cfg.cnn.feature_strides)

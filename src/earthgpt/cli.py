@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import logging
 import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-Handler = Callable[[argparse.Namespace], int]
+if TYPE_CHECKING:
+    from earthgpt.evaluation.cli import EvalRun, ScoreRun
+    from earthgpt.pipeline import TrainRun
+
+Handler = Callable[[Any], int]
+"""A subcommand: takes the typed run its parser's ``make`` builds from the flags (else the argparse Namespace)."""
 
 
 def _data_default() -> str | None:
@@ -79,30 +86,37 @@ def cmd_data_export(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- train / model
-def cmd_train(args: argparse.Namespace) -> int:
-    from earthgpt.pipeline import load_train_run, train_from_build
+def cmd_train(run: TrainRun) -> int:
+    from earthgpt.pipeline import train_from_build
 
-    fields = (
-        "data out stage init size steps batch_size grad_accum lr seed vocab_size max_length images resume save_every"
-    )
-    overrides = {f: getattr(args, f) for f in fields.split() if getattr(args, f) not in (None, False)}
-    run = load_train_run(args.config, **overrides)
     result = train_from_build(run)
+    if not result.losses:
+        print(f"nothing to train: the run in {run.out} already reached step {result.final_step}; model in {run.out}")
+        return 0
     print(
         f"trained {len(result.losses)} steps: loss {result.losses[0]:.4f} -> {result.losses[-1]:.4f}; model in {run.out}"
     )
     return 0
 
 
+def _train_run(args: argparse.Namespace) -> TrainRun:
+    from earthgpt.flags import given
+    from earthgpt.pipeline import TrainRun, load_train_run
+    from earthgpt.training.config import TrainConfig
+
+    deprecated = {"data": args.data} if hasattr(args, "data") else {}
+    return load_train_run(args.config, **given(args, TrainRun), **given(args, TrainConfig), **deprecated)
+
+
 def cmd_model_info(args: argparse.Namespace) -> int:
     from earthgpt.models import EarthGPTConfig
-    from earthgpt.models.info import model_info
+    from earthgpt.pipeline import describe_model
 
     if args.model:
-        print(json.dumps(model_info(EarthGPTConfig.load(Path(args.model) / "config.json")), indent=1))
+        print(json.dumps(describe_model(EarthGPTConfig.load(Path(args.model) / "config.json")), indent=1))
         return 0
     vocab = args.vocab_size or (1024 if args.size == "tiny" else 32001)
-    print(json.dumps(model_info(args.size, vocab_size=vocab), indent=1))
+    print(json.dumps(describe_model(args.size, vocab), indent=1))
     return 0
 
 
@@ -117,10 +131,10 @@ def cmd_model_init(args: argparse.Namespace) -> int:
 
 
 def cmd_model_export(args: argparse.Namespace) -> int:
-    from earthgpt.models import EarthGPT
+    from earthgpt.models import load_pretrained
     from earthgpt.training.stages import export_merged
 
-    model = EarthGPT.from_pretrained(args.model)
+    model = load_pretrained(args.model)
     out = export_merged(model, args.out)
     src = Path(args.model)
     for name in ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
@@ -143,16 +157,19 @@ def cmd_chat(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_eval(args: argparse.Namespace) -> int:
-    from earthgpt.evaluation.cli import run_eval
+def cmd_eval(run: EvalRun | ScoreRun) -> int:
+    from earthgpt.evaluation.cli import ScoreRun, run_eval, run_score
 
-    return run_eval(args)
+    return run_score(run) if isinstance(run, ScoreRun) else run_eval(run)
 
 
-def cmd_eval_score(args: argparse.Namespace) -> int:
-    from earthgpt.evaluation.cli import run_score
+def _eval_run(args: argparse.Namespace) -> EvalRun | ScoreRun:
+    from earthgpt.evaluation.cli import EvalRun, ScoreRun
+    from earthgpt.flags import build, given
 
-    return run_score(args)
+    if getattr(args, "eval_command", None) == "score":
+        return build(ScoreRun, given(args, ScoreRun), "earthgpt eval score")  # type: ignore[no-any-return]
+    return build(EvalRun, given(args, EvalRun), "earthgpt eval")  # type: ignore[no-any-return]
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -208,24 +225,40 @@ def _data_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("export_dir", help="folder to write llava.json (and tile crops) into")
 
 
-def _model_parsers(sub: argparse._SubParsersAction) -> None:
-    p = _add(sub, "train", cmd_train, "train a model on a built corpus (from scratch, or the paper's stage 1 / 2)")
+TRAIN_HELP = "train a model on a built corpus (from scratch, or the paper's stage 1 / 2)"
+EVAL_HELP = "evaluate a model on benchmark tasks (see `earthgpt list tasks`)"
+
+
+def _train_parser(sub: argparse._SubParsersAction, flags: bool) -> None:
+    """``train``; its flags come from TrainRun and TrainConfig (which import torch: only built when needed)."""
+    if not flags:
+        _add(sub, "train", cmd_train, TRAIN_HELP)
+        return
+    from earthgpt.flags import add_dataclass_flags
+    from earthgpt.pipeline import ALIASES, RUN_SET_FIELDS, TrainRun
+    from earthgpt.training.config import TrainConfig
+    from earthgpt.training.stages import STAGES
+
+    rows = "; ".join(
+        f"{k}: "
+        + ", ".join(f"{f}={v}" for f, v in spec.defaults.items() if f != "save_full_model")
+        + (f", warmup {spec.warmup_fraction:.0%} of max_steps" if spec.warmup_fraction is not None else "")
+        for k, spec in STAGES.items()
+    )
+    p = _add(sub, "train", cmd_train, TRAIN_HELP)
+    p.epilog = f"Stage defaults (training/stages.py) -- {rows}. A flag or a --config YAML key overrides any of them."
+    p.set_defaults(make=_train_run)
     p.add_argument("--config", default=None, help="YAML with any of the options below (the flags override it)")
-    p.add_argument("--data", help="build directory (earthgpt data build)")
-    p.add_argument("--out", help="model directory to write")
-    p.add_argument("--stage", choices=("scratch", "1", "2"), help="default scratch")
-    p.add_argument("--init", help="model directory to continue from (stages 1 and 2; see `earthgpt model init`)")
-    p.add_argument("--size", help="model size for scratch runs: tiny (default) or paper")
-    p.add_argument("--steps", type=int, help="optimizer steps (default 200)")
-    p.add_argument("--batch-size", type=int, help="samples per step per process (default 8)")
-    p.add_argument("--grad-accum", type=int, help="micro-batches per optimizer step (default 1)")
-    p.add_argument("--lr", type=float, help="peak LR (default 1e-3 scratch, 2e-5 stages 1/2)")
-    p.add_argument("--seed", type=int, help="default 0")
-    p.add_argument("--vocab-size", type=int, help="BPE vocabulary for scratch runs (default 1024)")
-    p.add_argument("--max-length", type=int, help="token budget per conversation (default 1024)")
-    p.add_argument("--images", help="image root (default: the build's data root)")
-    p.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT/run")
-    p.add_argument("--save-every", type=int, help="checkpoint every N steps (default 0: at the end)")
+    run = p.add_argument_group("run")
+    add_dataclass_flags(run, TrainRun, choices={"stage": tuple(STAGES)})
+    run.add_argument("--data", dest="data", default=argparse.SUPPRESS, help="deprecated: use --build")
+    loop = p.add_argument_group("training loop (TrainConfig; default: the stage's)")
+    aliases = {field: [f"--{alias}"] for alias, field in ALIASES.items()}
+    add_dataclass_flags(loop, TrainConfig, exclude=RUN_SET_FIELDS, aliases=aliases, default_help="the stage's")
+
+
+def _model_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
+    _train_parser(sub, flags)
 
     model = sub.add_parser("model", help="model sizes, parameter counts, merged export")
     msub = model.add_subparsers(dest="model_command", required=True)
@@ -249,7 +282,23 @@ def _model_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", required=True, help="directory for the merged model")
 
 
-def _use_parsers(sub: argparse._SubParsersAction) -> None:
+def _eval_parser(sub: argparse._SubParsersAction, flags: bool) -> None:
+    """``eval`` and ``eval score``; flags from EvalRun and ScoreRun (built only when needed)."""
+    p = _add(sub, "eval", cmd_eval, EVAL_HELP)
+    if not flags:
+        return
+    from earthgpt.evaluation.cli import EvalRun, ScoreRun
+    from earthgpt.flags import add_dataclass_flags
+
+    p.set_defaults(make=_eval_run)
+    add_dataclass_flags(p, EvalRun)
+    esub = p.add_subparsers(dest="eval_command", required=False)
+    s = _add(esub, "score", cmd_eval, "score anyone's predictions file with our metrics")
+    s.set_defaults(make=_eval_run)
+    add_dataclass_flags(s, ScoreRun)
+
+
+def _use_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
     p = _add(sub, "chat", cmd_chat, "ask questions about an image (several questions: a multi-turn chat)")
     p.add_argument("--model", required=True, help="model directory")
     p.add_argument("--image", required=True, help="image file: JPEG/PNG/TIFF/GeoTIFF, 8/16-bit, 1..N bands")
@@ -257,24 +306,7 @@ def _use_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max-new-tokens", type=int, default=256)
     p.add_argument("question", nargs="+", help="question(s); each further one continues the dialogue")
 
-    p = _add(sub, "eval", cmd_eval, "evaluate a model on benchmark tasks (see `earthgpt list tasks`)")
-    p.add_argument("--model", help="model directory")
-    p.add_argument("--tasks", help="comma-separated task names")
-    p.add_argument("--data", default=_data_default(), help="data root holding the tasks' datasets")
-    p.add_argument("--out", default="runs/eval", help="output directory (predictions cache, metrics, report)")
-    p.add_argument("--limit", type=int, default=None, help="at most N items per task")
-    p.add_argument("--scorer", default="logprob", help="box confidence: logprob, or clip:LOCAL_DIR")
-    p.add_argument("--batch-size", type=int, default=8)
-    esub = p.add_subparsers(dest="eval_command", required=False)
-    s = _add(esub, "score", cmd_eval_score, "score anyone's predictions file with our metrics")
-    s.add_argument("--task", required=True)
-    s.add_argument("--predictions", required=True, help="JSONL with id and text per line")
-    s.add_argument("--box-format", default="earthgpt", choices=("earthgpt", "geochat", "falcon", "coco", "dota"))
-    s.add_argument("--data", default=_data_default(), help="data root")
-    s.add_argument("--out", default="runs/score", help="output directory")
-    s.add_argument("--text-key", default="text", help="field of each JSONL line that holds the model's answer")
-    s.add_argument("--scorer", default="logprob", help="box confidence: logprob, or clip:LOCAL_DIR")
-    s.add_argument("--limit", type=int, default=None, help="at most N items")
+    _eval_parser(sub, flags)
 
     p = _add(sub, "demo", cmd_demo, "build a small corpus, train a tiny model, and chat about real images")
     p.add_argument("--data", default=_data_default() or "../shared/data", help="data root (../shared/data layout)")
@@ -282,7 +314,9 @@ def _use_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--steps", type=int, default=None, help="training steps (default: the demo's)")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(only: str | None = None) -> argparse.ArgumentParser:
+    """The whole parser; with ``only`` (a subcommand name), the generated flags of the other subcommands are left out
+    (generating them imports torch: seconds that ``earthgpt list sources`` should not pay)."""
     parser = argparse.ArgumentParser(prog="earthgpt", description="EarthGPT: remote-sensing multimodal LLM toolkit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -291,8 +325,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add(lsub, "sources", cmd_list_sources, "every dataset source with its modality, tasks and splits")
     _add(lsub, "tasks", cmd_list_tasks, "every evaluation task with its source and metrics")
     _data_parsers(sub)
-    _model_parsers(sub)
-    _use_parsers(sub)
+    _model_parsers(sub, flags=only in (None, "train"))
+    _use_parsers(sub, flags=only in (None, "eval"))
     return parser
 
 
@@ -304,16 +338,46 @@ def cmd_list_tasks(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(only=next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )
     try:
-        code: int = args.handler(args)
-    except (FileNotFoundError, ValueError, KeyError) as e:
-        print(f"earthgpt: error: {e}", file=sys.stderr)
+        if args.command in DATA_ROOT_COMMANDS and getattr(args, "data", None):
+            check_data_root(args.data)
+        target = args.make(args) if hasattr(args, "make") else args
+        code: int = args.handler(target)
+    except _user_errors() as e:
+        print(f"earthgpt: error: {' '.join(str(e).split())}", file=sys.stderr)  # one line, whatever the message
         return 2
     return code
+
+
+DATA_ROOT_COMMANDS = ("data", "eval", "demo")
+"""Subcommands whose ``--data`` is a data root (for ``train`` it names a build directory)."""
+
+
+def check_data_root(path: str) -> None:
+    """A data root that exists but is not a folder gets its own message (a file, a symlink loop)."""
+    p = Path(path)
+    try:
+        p.stat()
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise NotADirectoryError(
+                f"--data {p}: the path is a symlink loop (it points back to itself); point it at the data folder"
+            ) from err
+        return  # absent: the command's own message names the option to set
+    if not p.is_dir():
+        raise NotADirectoryError(f"--data {p} is a file, not a folder: pass the folder that holds the datasets")
+
+
+def _user_errors() -> tuple[type[Exception], ...]:
+    """Errors caused by what the user passed (their messages name the file or option and the fix): one line, code 2."""
+    from earthgpt.data.imagery import ImageReadError
+
+    return (FileNotFoundError, NotADirectoryError, ValueError, KeyError, ImageReadError)
 
 
 if __name__ == "__main__":

@@ -37,7 +37,12 @@ def run_demo(data_root: str | Path, out: str | Path, steps: int | None = None) -
         yield f"model: reusing {model_dir}"
     else:
         run = train_from_build(
-            TrainRun(data=str(out / "data"), out=str(model_dir), steps=steps or DEMO_STEPS, max_length=DEMO_MAX_LENGTH)
+            TrainRun(
+                build=str(out / "data"),
+                out=str(model_dir),
+                max_length=DEMO_MAX_LENGTH,
+                train={"max_steps": steps or DEMO_STEPS},
+            )
         )
         yield f"model: trained {len(run.losses)} steps, loss {run.losses[0]:.3f} -> {run.losses[-1]:.3f}"
     metrics = evaluate(

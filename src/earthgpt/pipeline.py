@@ -1,13 +1,13 @@
-"""Glue from a built corpus to a trained model directory: tokenizer, model, stage, training loop, save."""
+"""Glue from a built corpus to a trained model directory: tokenizer, model, stage recipe, training loop, save."""
 
 from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import asdict, dataclass, fields
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import torch
 import yaml
@@ -19,75 +19,108 @@ from earthgpt.data.conversation import Conversation
 from earthgpt.data.corpus import iter_conversations, read_manifest
 from earthgpt.data.dataset import Collator, ConversationDataset
 from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
-from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, named_config
+from earthgpt.errors import ConfigError
+from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, load_pretrained, named_config
 from earthgpt.models.assemble import auto_config, describe, read_parts
-from earthgpt.training import TrainConfig, TrainResult, train
+from earthgpt.models.info import info_config, model_info
+from earthgpt.training import TrainConfig, TrainResult
 from earthgpt.training.checkpoint import MODEL_FILE, read_model_tensors
-from earthgpt.training.stages import apply_stage, train_everything
+from earthgpt.training.recipes import recipe, run_stage
+from earthgpt.training.stages import stage_info, stage_spec
 
 log = logging.getLogger(__name__)
 
-Stage = Literal["scratch", "1", "2"]
+RUN_SET_FIELDS: tuple[str, ...] = ("out_dir", "extra", "base_weights")
+"""TrainConfig fields that ``earthgpt train`` sets itself (from ``out``, the stage and ``init``)."""
+ALIASES: dict[str, str] = {"steps": "max_steps"}
+"""Other names accepted for TrainConfig fields (flags and YAML keys)."""
+DEPRECATED: dict[str, str] = {"data": "build"}
+"""Old TrainRun names still accepted for one release, with a warning naming the new one."""
 
 
 @dataclass(frozen=True)
 class TrainRun:
-    """What `earthgpt train` does: which corpus, which model, which stage, how long."""
+    """What `earthgpt train` does: which corpus, which model, which stage; ``train`` overrides the stage's recipe."""
 
-    data: str
-    """A finished build directory (``earthgpt data build``): its train split is used."""
+    build: str
+    """A finished build directory (``earthgpt data build``): its train split is the corpus."""
     out: str
     """Model directory to write: config.json, model.safetensors, tokenizer files; training state under run/."""
-    stage: Stage = "scratch"
-    """``scratch``: every parameter of a new model trains (CPU-size runs); ``1``/``2``: the paper's stages on ``init``."""
+    stage: str = "scratch"
+    """A row of the stage table (training/stages.py): ``scratch`` trains a new random-weight model (CPU-size runs);
+    ``1``/``2`` the paper's stages on ``init`` with the paper's recipe."""
     init: str | None = None
-    """Model directory to start from (required for stages 1 and 2)."""
+    """Model directory to start from (required for stages 1 and 2; see ``earthgpt model init``)."""
     size: str = "tiny"
-    """Named model size for ``scratch`` runs."""
-    steps: int = 200
-    batch_size: int = 8
-    grad_accum: int = 1
-    lr: float | None = None
-    """Peak learning rate; default 1e-3 from scratch, the paper's 2e-5 for stages 1 and 2."""
-    warmup_steps: int = 10
-    seed: int = 0
+    """Named model size for ``scratch`` runs: tiny or paper."""
     vocab_size: int = 1024
     """Size of the BPE tokenizer trained on the corpus for ``scratch`` runs."""
     max_length: int = 1024
     """Token budget of one conversation (longer ones are cut at the end)."""
     images: str | None = None
     """Folder the corpus's image paths are relative to; default: the build's data root."""
-    resume: bool = False
-    save_every: int = 0
-    log_every: int = 10
-    """Append a record to ``OUT/run/log.jsonl`` every this many steps (and at the last one)."""
-    progress: bool = True
+    warmup_fraction: float | None = None
+    """Warmup as a fraction of max_steps (default: the stage's, 3% for stages 1 and 2); --warmup-steps wins."""
+    train: Mapping[str, Any] = field(default_factory=dict)
+    """TrainConfig fields that replace the stage's defaults (flags such as --lr and --max-steps, or YAML keys)."""
+
+    def train_config(self) -> TrainConfig:
+        """The stage's recipe with this run's overrides; checkpoints go to ``out/run``."""
+        base = self.init if stage_spec(self.stage).needs_init else None
+        overrides = {"base_weights": base, **self.train}
+        return recipe(self.stage, str(Path(self.out) / "run"), warmup_fraction=self.warmup_fraction, **overrides)
+
+
+def _read_yaml(path: str | Path) -> dict[str, Any]:
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"training config {p} not found; pass a YAML file of TrainRun/TrainConfig fields")
+    loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
+    if not isinstance(loaded, dict):
+        raise ConfigError(f"{p}: expected a mapping of training options, got {type(loaded).__name__}")
+    return loaded
+
+
+def _split_options(values: Mapping[str, Any], where: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Flat options -> (TrainRun fields, TrainConfig overrides), resolving aliases and deprecated names."""
+    run_fields = {f.name for f in fields(TrainRun)} - {"train"}
+    train_fields = {f.name for f in fields(TrainConfig)} - set(RUN_SET_FIELDS)
+    run: dict[str, Any] = {}
+    train: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in DEPRECATED:
+            log.warning("%s: %r is deprecated for training, use %r (a build directory)", where, key, DEPRECATED[key])
+            key = DEPRECATED[key]
+        key = ALIASES.get(key, key)
+        if key in run_fields:
+            run[key] = value
+        elif key in train_fields:
+            train[key] = value
+        elif key in RUN_SET_FIELDS:
+            raise ConfigError(f"{where}: {key!r} is set by `earthgpt train` itself (from --out, --stage, --init)")
+        else:
+            known = sorted(run_fields | train_fields | set(ALIASES))
+            raise ConfigError(f"{where}: unknown training option {key!r}; known: {known}")
+    return run, train
 
 
 def load_train_run(path: str | Path | None = None, **overrides: Any) -> TrainRun:
-    """A TrainRun from a YAML file (any of its fields) with keyword overrides; errors name the file and field."""
-    values: dict[str, Any] = {}
-    if path is not None:
-        p = Path(path)
-        if not p.is_file():
-            raise FileNotFoundError(f"training config {p} not found; pass a YAML file with TrainRun fields")
-        loaded = yaml.safe_load(p.read_text(encoding="utf-8")) or {}
-        if not isinstance(loaded, dict):
-            raise ValueError(f"{p}: expected a mapping of TrainRun fields, got {type(loaded).__name__}")
-        values.update(loaded)
-    values.update(overrides)
-    known = {f.name for f in fields(TrainRun)}
-    unknown = sorted(set(values) - known)
-    if unknown:
-        raise ValueError(f"{path or 'options'}: unknown training option(s) {unknown}; known: {sorted(known)}")
-    missing = [name for name in ("data", "out") if not values.get(name)]
+    """A TrainRun from a YAML file (TrainRun and TrainConfig fields, flat) with keyword overrides; the result is
+    checked (stage, init, every TrainConfig value) before anything runs, and errors name the file and field."""
+    where = str(path) if path is not None else "options"
+    run, train = _split_options(_read_yaml(path) if path is not None else {}, where)
+    more_run, more_train = _split_options(overrides, "options")
+    run, train = run | more_run, train | more_train
+    missing = [name for name in ("build", "out") if not run.get(name)]
     if missing:
-        raise ValueError(f"training needs {' and '.join('--' + m for m in missing)} (or set them in --config)")
-    if "stage" in values:
-        values["stage"] = str(values["stage"])
-        if values["stage"] not in ("scratch", "1", "2"):
-            raise ValueError(f"stage must be scratch, 1 or 2, got {values['stage']!r}")
-    return TrainRun(**values)
+        raise ConfigError(f"training needs {' and '.join('--' + m for m in missing)} (or set them in --config)")
+    run["stage"] = str(run.get("stage", "scratch"))
+    spec = stage_spec(run["stage"])
+    if spec.needs_init and not run.get("init"):
+        raise ConfigError(f"stage {run['stage']} continues a model: pass --init MODEL_DIR (`earthgpt model init`)")
+    result = TrainRun(**run, train=train)
+    result.train_config()  # validates every value now, naming the field
+    return result
 
 
 def corpus(build_dir: str | Path, split: str = "train") -> tuple[list[Conversation], Path]:
@@ -114,15 +147,13 @@ def token_ids(tok: PreTrainedTokenizerBase) -> dict[str, int]:
 def new_model(
     conversations: list[Conversation], size: str = "tiny", vocab_size: int = 1024, seed: int = 0
 ) -> tuple[EarthGPT, PreTrainedTokenizerBase]:
-    """A random-weight model of a named size with a BPE tokenizer trained on the conversations' text; every
-    parameter inside the computation trainable (the vision encoders are random too, so they must learn)."""
+    """A random-weight model of a named size with a BPE tokenizer trained on the conversations' text (the ``scratch``
+    row of the stage table then makes every parameter trainable: the vision encoders are random too)."""
     texts = [m.text for c in conversations for m in c.messages]
     tok = train_tokenizer(texts, vocab_size=vocab_size)
     cfg = named_config(size, **token_ids(tok))
     torch.manual_seed(seed)
-    model = build_model(cfg)
-    train_everything(model)
-    return model, tok
+    return build_model(cfg), tok
 
 
 def fit(
@@ -133,47 +164,31 @@ def fit(
     config: TrainConfig,
     max_length: int = 1024,
 ) -> TrainResult:
-    """Train ``model`` on conversations (images resolved against ``image_root``) with the training loop."""
+    """Train ``model`` on conversations (images resolved against ``image_root``) with the stage of ``config``."""
     template = ChatTemplate(tok, model.num_image_tokens, max_length=max_length)
     dataset = ConversationDataset(conversations, template, model.image_size, image_root)
-    return train(model, dataset, Collator(int(tok.pad_token_id)), config)
+    return run_stage(model, dataset, Collator(int(tok.pad_token_id)), config)
 
 
 def train_from_build(run: TrainRun) -> TrainResult:
-    """Train on a build's train split and write a loadable model directory to ``run.out``."""
-    conversations, root = corpus(run.data)
+    """Train the run's stage on a build's train split and write a loadable model directory to ``run.out``."""
+    config = run.train_config()
+    conversations, root = corpus(run.build)
     out = Path(run.out)
     out.mkdir(parents=True, exist_ok=True)
-    if run.stage == "scratch":
-        model, tok = new_model(conversations, run.size, run.vocab_size, run.seed)
+    if stage_spec(run.stage).needs_init:
+        assert run.init is not None  # load_train_run checks it
+        model, tok = load_pretrained(run.init), load_tokenizer(run.init)
     else:
-        if not run.init:
-            raise ValueError(f"stage {run.stage} continues a model: pass --init MODEL_DIR")
-        model, tok = EarthGPT.from_pretrained(run.init), load_tokenizer(run.init)
-        log.info("stage %s:\n%s", run.stage, apply_stage(model, int(run.stage), seed=run.seed))
-    lr = run.lr if run.lr is not None else (1e-3 if run.stage == "scratch" else 2e-5)
-    config = TrainConfig(
-        out_dir=str(out / "run"),
-        max_steps=run.steps,
-        batch_size=run.batch_size,
-        grad_accum=run.grad_accum,
-        lr=lr,
-        warmup_steps=min(run.warmup_steps, run.steps - 1),
-        seed=run.seed,
-        resume=run.resume,
-        save_every=run.save_every,
-        progress_bar=run.progress,
-        log_every=run.log_every,
-        save_full_model=True,
-        extra={"stage": run.stage, "data": str(run.data)},
-    )
+        model, tok = new_model(conversations, run.size, run.vocab_size, config.seed)
     result = fit(model, tok, conversations, Path(run.images) if run.images else root, config, run.max_length)
     processes = PartialState()
     if processes.is_main_process:  # one writer; the checkpoint holds the gathered weights under any engine
         final = result.checkpoint_dir
         model.save_pretrained(out, state_dict=read_model_tensors(final / MODEL_FILE) if final else None)
         tok.save_pretrained(out)
-        (out / "train_run.json").write_text(json.dumps(asdict(run), indent=1) + "\n", encoding="utf-8")
+        record = asdict(run) | {"train": dict(run.train), "resolved": config.to_dict()}
+        (out / "train_run.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         if result.losses:
             log.info("model written to %s (loss %.3f -> %.3f)", out, result.losses[0], result.losses[-1])
     processes.wait_for_everyone()
@@ -214,3 +229,11 @@ def init_pretrained(
     tok.save_pretrained(out)
     log.info("initial %s model written to %s", cfg.name, out)
     return out
+
+
+def describe_model(size: str | EarthGPTConfig, vocab_size: int = 32001) -> dict[str, Any]:
+    """``earthgpt model info``: parameter counts per part and, per stage row, trainable and frozen counts, for a
+    named size or the config of any model directory."""
+    info = model_info(size, vocab_size=vocab_size)
+    info["stages"] = stage_info(build_model(info_config(size, vocab_size), device="meta"))
+    return info

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -12,7 +11,7 @@ from typing import Any
 import pytest
 
 from earthgpt.data.conversation import ImagePart, Message
-from earthgpt.evaluation.cli import ModelPredictor, list_tasks, parse_scorer, run_eval, run_score
+from earthgpt.evaluation.cli import EvalRun, ModelPredictor, ScoreRun, list_tasks, parse_scorer, run_eval, run_score
 from earthgpt.evaluation.predictors import Request
 from earthgpt.evaluation.scorers import LogprobScorer
 from earthgpt.evaluation.tasks import TASKS, get_task, load_task
@@ -70,18 +69,12 @@ def test_run_score_writes_the_report(data_root: Path, tmp_path: Path) -> None:
     s = load_task(get_task("rsscn7"), data_root, 3).samples
     preds = tmp_path / "p.jsonl"
     preds.write_text("\n".join(json.dumps({"id": x.id, "text": x.answer}) for x in s) + "\n")
-    args = argparse.Namespace(
-        task="rsscn7",
-        predictions=str(preds),
-        box_format="earthgpt",
-        data=str(data_root),
-        out=str(tmp_path / "o"),
-        limit=3,
-    )
-    assert run_score(args) == 0
+    run = ScoreRun(task="rsscn7", predictions=str(preds), data=str(data_root), out=str(tmp_path / "o"), limit=3)
+    assert run_score(run) == 0
     assert json.loads((tmp_path / "o" / "metrics.json").read_text())["metrics"]["top1"] == 100.0
 
 
-def test_run_eval_names_missing_options() -> None:
-    with pytest.raises(ValueError, match="--model"):
-        run_eval(argparse.Namespace(model=None, tasks="aid", data="x", out="o"))
+def test_run_eval_names_missing_options(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("EARTHGPT_DATA", raising=False)
+    with pytest.raises(ValueError, match=r"--data \(the data root\) or \$EARTHGPT_DATA"):
+        run_eval(EvalRun(model="m", tasks="aid"))

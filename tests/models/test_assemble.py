@@ -27,7 +27,7 @@ from transformers import (
 )
 
 from earthgpt.cli import main
-from earthgpt.models import EarthGPT, EarthGPTConfig
+from earthgpt.models import EarthGPTConfig, load_pretrained
 from earthgpt.models.assemble import (
     CheckpointShapeError,
     auto_config,
@@ -151,7 +151,7 @@ def test_assemble_train_both_stages_save_and_reload(
     assert (config.vit.feature_layers, config.cnn.hidden_sizes, config.cnn.depths) == (layers, widths, depths)
     assert config.cnn.feature_strides == (4, 8, 16, 32) and config.cnn.scale_channels == config.vit.hidden_size
     assert (config.llm.num_layers, config.grid_size) == (llm_layers, 16)  # 224 px / patch 14
-    model = EarthGPT.from_pretrained(init)
+    model = load_pretrained(init)
     hf_vit = type(model.vision.vit.model).from_pretrained(dino)  # type: ignore[union-attr]
     assert torch.equal(model.vision.vit.model.embeddings.patch_embeddings.projection.weight,  # type: ignore[union-attr]
                        hf_vit.embeddings.patch_embeddings.projection.weight)  # fmt: skip
@@ -167,7 +167,7 @@ def test_assemble_train_both_stages_save_and_reload(
     _train(build, "1", init, s1)
     _train(build, "2", s1, s2)
     for out in (s1, s2):
-        reloaded = EarthGPT.from_pretrained(out)
+        reloaded = load_pretrained(out)
         final = ckpt.latest_checkpoint(out / "run")
         assert final is not None and final.name == ckpt.checkpoint_name(2)
         saved = ckpt.read_model_tensors(final / ckpt.MODEL_FILE)
@@ -175,7 +175,7 @@ def test_assemble_train_both_stages_save_and_reload(
     capsys.readouterr()
     assert main(["model", "info", "--model", str(s2)]) == 0
     info = json.loads(capsys.readouterr().out)
-    assert info["parameters"]["total"] == sum(p.numel() for p in EarthGPT.from_pretrained(s2).parameters())
+    assert info["parameters"]["total"] == sum(p.numel() for p in load_pretrained(s2).parameters())
     assert info["stages"]["2"]["groups"]["llm_adapters"]["trainable"] is True
 
 
@@ -188,7 +188,10 @@ def test_paper_layer_pattern_maps_onto_any_depth() -> None:
 
 def test_model_info_paper_prints_what_it_printed(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["model", "info", "--size", "paper"]) == 0
-    assert capsys.readouterr().out == PAPER_INFO.read_text()
+    printed, pinned = json.loads(capsys.readouterr().out), json.loads(PAPER_INFO.read_text())
+    assert {k: v for k, v in printed.items() if k != "stages"} == {k: v for k, v in pinned.items() if k != "stages"}
+    assert {k: printed["stages"][k] for k in ("1", "2")} == pinned["stages"]  # the paper rows, number for number
+    assert list(printed["stages"]) == ["scratch", "1", "2"]
 
 
 def test_size_paper_keeps_its_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from safetensors.torch import load_file, save_file
 
-from earthgpt.models import CheckpointMismatchError, EarthGPT
+from earthgpt.models import CheckpointMismatchError, EarthGPT, load_pretrained
 
 from .conftest import BOS, IMAGE, PAD, images, left_pad, prompt
 
@@ -67,9 +67,15 @@ def test_left_padding_does_not_change_real_positions(tiny: EarthGPT) -> None:
 
 @torch.no_grad()
 def test_text_only_batch(tiny: EarthGPT) -> None:
+    """Without images EarthGPT is its LLaMA: same logits and the same shifted cross-entropy (Eq. 14)."""
     ids = torch.tensor([[BOS, 5, 6, 7], [BOS, 8, 9, 10]])
     out = tiny(None, ids, torch.ones_like(ids), ids)
-    assert out.loss is not None and torch.isfinite(out.loss)
+    plain = tiny.llm(input_ids=ids, labels=ids)
+    torch.testing.assert_close(out.logits, plain.logits, rtol=0, atol=1e-6)
+    expected = F.cross_entropy(plain.logits[:, :-1].reshape(-1, plain.logits.shape[-1]), ids[:, 1:].reshape(-1))
+    assert out.loss is not None
+    torch.testing.assert_close(out.loss, expected, rtol=1e-6, atol=1e-6)
+    assert out.loss > 1.0  # a random model is far from certain (ln of the vocabulary is about 6.2)
 
 
 def test_placeholder_errors(tiny: EarthGPT) -> None:
@@ -100,7 +106,7 @@ def test_backward_reaches_projector_not_vision_backbones(tiny: EarthGPT) -> None
 def test_save_and_load_round_trip(tiny: EarthGPT, tmp_path: Path) -> None:
     tiny.save_pretrained(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["config.json", "model.safetensors"]
-    loaded = EarthGPT.from_pretrained(tmp_path)
+    loaded = load_pretrained(tmp_path)
     assert loaded.config == tiny.config
     px, ids, _ = _batch(9)
     torch.testing.assert_close(loaded(px, ids).logits, tiny(px, ids).logits, rtol=0, atol=0)
@@ -113,16 +119,16 @@ def test_load_mismatch_names_first_bad_key(tiny: EarthGPT, tmp_path: Path) -> No
     (tmp_path / "config.json").write_text(json.dumps(cfg))
     key = "llm.model.layers.0.mlp.gate_proj.weight"
     with pytest.raises(CheckpointMismatchError, match=rf"'{key}' has shape \(688, 256\).*\(700, 256\)"):
-        EarthGPT.from_pretrained(tmp_path)
+        load_pretrained(tmp_path)
 
     tiny.save_pretrained(tmp_path)
     state = load_file(str(tmp_path / "model.safetensors"))
     state["extra.weight"] = torch.zeros(2)
     save_file(state, str(tmp_path / "model.safetensors"))
     with pytest.raises(CheckpointMismatchError, match=r"unexpected key 'extra.weight'"):
-        EarthGPT.from_pretrained(tmp_path)
+        load_pretrained(tmp_path)
 
     del state["extra.weight"], state["projector.layers.0.bias"]
     save_file(state, str(tmp_path / "model.safetensors"))
     with pytest.raises(CheckpointMismatchError, match=r"'projector.layers.0.bias' \(shape \(256,\)\) is missing"):
-        EarthGPT.from_pretrained(tmp_path)
+        load_pretrained(tmp_path)

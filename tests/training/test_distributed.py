@@ -24,7 +24,7 @@ import pytest
 import torch
 
 from earthgpt.cli import main
-from earthgpt.models import EarthGPT
+from earthgpt.models import load_pretrained
 from earthgpt.training import checkpoint as ckpt
 from earthgpt.training.config import TrainConfig
 from earthgpt.training.runtime import EngineUnavailableError, build_accelerator
@@ -132,7 +132,7 @@ def _check_two_process_run(runs: Runs, stage: str, out: Path, engine: str) -> No
     assert sorted(p.name for p in (final / ckpt.RNG_DIR).iterdir()) == ["rank-0.pt", "rank-1.pt"]
     state = ckpt.read_trainer_state(final)
     assert state.world_size == 2 and state.engine["distributed_type"] == engine
-    model = EarthGPT.from_pretrained(out)
+    model = load_pretrained(out)
     saved = ckpt.read_model_tensors(final / ckpt.MODEL_FILE)
     loaded = model.state_dict()
     assert set(saved) == set(loaded)
@@ -155,7 +155,7 @@ def test_two_process_fsdp2_trains_like_one_process(runs: Runs, stage: str) -> No
     final = ckpt.latest_checkpoint(out / "run")
     assert final is not None
     tensors = ckpt.read_model_tensors(final / ckpt.MODEL_FILE)
-    shapes = {name: tuple(p.shape) for name, p in EarthGPT.from_pretrained(runs.reference[stage]).named_parameters()}
+    shapes = {name: tuple(p.shape) for name, p in load_pretrained(runs.reference[stage]).named_parameters()}
     assert {name: tuple(t.shape) for name, t in tensors.items() if name in shapes} == shapes  # whole, not shards
     optimizer = ckpt.read_optimizer_state(final)
     names = [n for group in ckpt.read_trainer_state(final).optimizer_params for n in group]

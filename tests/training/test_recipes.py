@@ -14,7 +14,7 @@ from earthgpt.models import EarthGPT
 from earthgpt.training import checkpoint as ckpt
 from earthgpt.training.config import ConfigError, TrainConfig
 from earthgpt.training.distributed import SyntheticImageText, build_tiny_model, collate_image_text
-from earthgpt.training.recipes import run_stage, stage1_recipe, stage2_recipe, stage_of, steps_for_epochs
+from earthgpt.training.recipes import recipe, run_stage, stage_of, steps_for_epochs
 
 FAST: dict[str, Any] = {"batch_size": 1, "lr": 1e-3, "progress_bar": False, "warmup_steps": 0}
 
@@ -30,16 +30,29 @@ def data(base_model: EarthGPT) -> SyntheticImageText:
 
 
 def test_paper_optimizer_in_both_recipes() -> None:
-    for recipe in (stage1_recipe, stage2_recipe):
-        config = recipe("run", max_steps=1000)
+    for stage in (1, 2):
+        config = recipe(stage, "run", max_steps=1000)
         assert (config.lr, config.min_lr, config.betas) == (2e-5, 0.0, (0.9, 0.95))
+        assert (config.max_grad_norm, config.weight_decay, config.save_full_model) == (1.0, 0.0, False)
         assert config.warmup_steps == 30  # 3% of the run
-    assert stage_of(stage1_recipe("r", 10)) == 1
-    stage2 = stage2_recipe("r", 10, base_weights="runs/stage1/checkpoints/step-00000010", batch_size=8)
-    assert stage_of(stage2) == 2 and stage2.batch_size == 8
+        assert recipe(stage, "run", max_steps=200).warmup_steps == 6
+        assert recipe(stage, "run", max_steps=200, warmup_fraction=0.1).warmup_steps == 20
+        assert recipe(stage, "run", max_steps=200, warmup_steps=7, warmup_fraction=0.1).warmup_steps == 7
+    assert stage_of(recipe(1, "r", max_steps=10)) == "1"
+    stage2 = recipe(2, "r", max_steps=10, base_weights="runs/stage1/checkpoints/step-00000010", batch_size=4)
+    assert stage_of(stage2) == "2" and stage2.batch_size == 4
     assert stage2.base_weights == "runs/stage1/checkpoints/step-00000010"
-    with pytest.raises(ConfigError, match="stage1_recipe or stage2_recipe"):
+    with pytest.raises(ConfigError, match=r"recipe\(stage, ...\)"):
         stage_of(TrainConfig(out_dir="r"))
+
+
+def test_scratch_recipe_keeps_its_own_defaults() -> None:
+    config = recipe("scratch", "run")
+    assert (config.lr, config.max_steps, config.batch_size, config.warmup_steps) == (1e-3, 200, 8, 10)
+    assert config.save_full_model and config.extra["stage"] == "scratch"
+    assert recipe("scratch", "run", max_steps=4).warmup_steps == 3  # a default warmup never reaches max_steps
+    with pytest.raises(ConfigError, match="warmup_steps=9 exceeds max_steps=4"):
+        recipe("scratch", "run", max_steps=4, warmup_steps=9)  # an explicit one is checked, not clipped
 
 
 def test_steps_for_epochs() -> None:
@@ -57,7 +70,7 @@ def stage1_run(tmp_path_factory: pytest.TempPathFactory, base_model: EarthGPT, d
     model = copy.deepcopy(base_model)
     before = {k: v.clone() for k, v in model.state_dict().items()}
     out = tmp_path_factory.mktemp("stage1")
-    result = run_stage(model, data, collate_image_text, stage1_recipe(str(out), max_steps=2, **FAST))
+    result = run_stage(model, data, collate_image_text, recipe(1, str(out), max_steps=2, **FAST))
     return before, model, result
 
 
@@ -70,7 +83,7 @@ def test_stage1_trains_and_saves_exactly_the_stage_table(stage1_run: Any) -> Non
     assert result.checkpoint_dir is not None
     with safe_open(str(result.checkpoint_dir / ckpt.MODEL_FILE), framework="pt") as handle:
         assert set(handle.keys()) == trainable
-    assert TrainConfig.load(result.checkpoint_dir / ckpt.CONFIG_FILE).extra["stage"] == 1
+    assert TrainConfig.load(result.checkpoint_dir / ckpt.CONFIG_FILE).extra["stage"] == "1"
 
 
 def test_stage2_from_stage1_with_exact_resume(
@@ -81,7 +94,7 @@ def test_stage2_from_stage1_with_exact_resume(
     init = stage1.checkpoint_dir
 
     def stage2(out: str, model: EarthGPT, **changes: Any) -> Any:
-        config = stage2_recipe(out, max_steps=2, base_weights=str(init), **(FAST | changes))
+        config = recipe(2, out, max_steps=2, base_weights=str(init), **(FAST | changes))
         return run_stage(model, data, collate_image_text, config, init_from=init)
 
     straight_model = copy.deepcopy(base_model)

@@ -8,9 +8,19 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from earthgpt.models import EarthGPT, build_model, tiny_config
+from earthgpt.errors import ConfigError
+from earthgpt.models import EarthGPT, build_model, load_pretrained, tiny_config
 from earthgpt.models.adapters import ScaleBiasLinear
-from earthgpt.training.stages import STAGES, apply_stage, export_merged, group_of, merge_adapters
+from earthgpt.models.info import info_config
+from earthgpt.training.stages import (
+    STAGES,
+    apply_stage,
+    export_merged,
+    group_of,
+    merge_adapters,
+    stage_info,
+    stage_spec,
+)
 
 LAYERS, D, FFN, N = 4, 256, 688, 100
 LINEARS = ("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj", "self_attn.o_proj")
@@ -128,7 +138,7 @@ def test_merge_keeps_outputs(tmp_path: Path) -> None:
     assert model.config.adapters is False and model.config.llm_linear_bias == "all"
     torch.testing.assert_close(model(px, ids).logits, before, rtol=0, atol=1e-5)
     model.save_pretrained(tmp_path)
-    torch.testing.assert_close(EarthGPT.from_pretrained(tmp_path)(px, ids).logits, before, rtol=0, atol=1e-5)
+    torch.testing.assert_close(load_pretrained(tmp_path)(px, ids).logits, before, rtol=0, atol=1e-5)
 
 
 @torch.no_grad()
@@ -138,18 +148,20 @@ def test_export_merged_and_adapter_checkpoints(tmp_path: Path) -> None:
     expected = model(px, ids).logits
     export_merged(model, tmp_path / "merged")
     assert model.config.adapters and isinstance(model.llm.model.layers[0].mlp.up_proj, ScaleBiasLinear)
-    merged = EarthGPT.from_pretrained(tmp_path / "merged")
+    merged = load_pretrained(tmp_path / "merged")
     assert not any(isinstance(m, ScaleBiasLinear) for m in merged.modules())
     torch.testing.assert_close(merged(px, ids).logits, expected, rtol=0, atol=1e-5)
     model.save_pretrained(tmp_path / "adapted")  # a stage-2 training checkpoint keeps its factors
-    reloaded = EarthGPT.from_pretrained(tmp_path / "adapted")
+    reloaded = load_pretrained(tmp_path / "adapted")
     torch.testing.assert_close(reloaded(px, ids).logits, expected, rtol=0, atol=0)
 
 
 def test_stage_table_and_errors() -> None:
-    assert STAGES[1].trainable == ("llm_qkv", "llm_norm", "projector", "cnn_scale_proj")
-    assert STAGES[2].trainable == ("llm_adapters",)
-    with pytest.raises(ValueError, match="unknown stage 3"):
+    assert list(STAGES) == ["scratch", "1", "2"]
+    assert STAGES["1"].trainable == ("llm_qkv", "llm_norm", "projector", "cnn_scale_proj")
+    assert STAGES["2"].trainable == ("llm_adapters",)
+    assert stage_spec(1) is stage_spec("1") is STAGES["1"]
+    with pytest.raises(ConfigError, match="unknown stage 3; choose one of scratch, 1, 2"):
         apply_stage(_tiny(), 3)
     with pytest.raises(KeyError, match="belongs to no group"):
         group_of("decoder.weight")
@@ -167,3 +179,14 @@ def test_zero_biases_leave_llama_unchanged() -> None:
     plain = model.llm(input_ids=ids).logits
     torch.testing.assert_close(with_bias, plain, rtol=0, atol=0)
     assert F.cross_entropy(plain[0], ids[0]).isfinite()
+
+
+def test_scratch_trains_everything_and_stage_info_counts_each_row() -> None:
+    model = _tiny()
+    report = apply_stage(model, "scratch")
+    assert report.frozen_params == 0 and report.trainable_params == sum(p.numel() for p in model.parameters())
+    info = stage_info(build_model(info_config("tiny", vocab_size=512), device="meta"))
+    assert list(info) == ["scratch", "1", "2"]
+    assert info["2"]["trainable"] < info["1"]["trainable"] < info["scratch"]["trainable"]
+    assert info["scratch"]["frozen"] == 0
+    assert info["1"]["groups"]["projector"]["trainable"] and not info["2"]["groups"]["projector"]["trainable"]

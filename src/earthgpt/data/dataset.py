@@ -20,23 +20,23 @@ from earthgpt.data.records import ImageRef
 log = logging.getLogger(__name__)
 
 
-def read_jsonl(path: str | Path) -> list[dict[str, Any]]:
-    """Every JSON object of a JSONL file; a bad line raises ValueError naming the file and line."""
-    out = []
-    p = Path(path)
-    with p.open(encoding="utf-8") as f:
-        for n, line in enumerate(f, 1):
-            if line.strip():
-                try:
-                    out.append(json.loads(line))
-                except json.JSONDecodeError as e:
-                    raise ValueError(f"{p}:{n}: not valid JSON ({e}); rebuild the data") from e
-    return out
+def pad_sequences(
+    sequences: Sequence[Sequence[int] | torch.Tensor], pad_id: int, *, left: bool = False
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The one batch padding: token rows -> ids [B, T] filled with ``pad_id`` and the attention mask [B, T].
 
-
-def load_conversations(paths: Sequence[str | Path]) -> list[Conversation]:
-    """Conversations from JSONL files, in the order given."""
-    return [Conversation.from_dict(d) for p in paths for d in read_jsonl(p)]
+    Right padding (training, teacher forcing) unless ``left`` (generation: the last position of every row is real).
+    """
+    rows = [torch.as_tensor(s, dtype=torch.long) for s in sequences]
+    length = max((int(r.numel()) for r in rows), default=0)
+    ids = torch.full((len(rows), length), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(rows), length), dtype=torch.long)
+    for i, row in enumerate(rows):
+        n = int(row.numel())
+        cols = slice(length - n, length) if left else slice(0, n)
+        ids[i, cols] = row
+        mask[i, cols] = 1
+    return ids, mask
 
 
 class ImageCache:
@@ -98,14 +98,7 @@ class Collator:
         self.pad_id = pad_id
 
     def __call__(self, samples: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
-        length = max(int(s["input_ids"].numel()) for s in samples)
-        ids = torch.full((len(samples), length), self.pad_id, dtype=torch.long)
-        labels = torch.full((len(samples), length), IGNORE_INDEX, dtype=torch.long)
-        mask = torch.zeros((len(samples), length), dtype=torch.long)
-        for i, s in enumerate(samples):
-            n = int(s["input_ids"].numel())
-            ids[i, :n] = s["input_ids"]
-            labels[i, :n] = s["labels"]
-            mask[i, :n] = 1
+        ids, mask = pad_sequences([s["input_ids"] for s in samples], self.pad_id)
+        labels, _ = pad_sequences([s["labels"] for s in samples], IGNORE_INDEX)
         pixels = torch.stack([s["pixel_values"] for s in samples])
         return {"pixel_values": pixels, "input_ids": ids, "attention_mask": mask, "labels": labels}

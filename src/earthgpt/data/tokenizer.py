@@ -59,6 +59,16 @@ def load_tokenizer(directory: str | Path) -> PreTrainedTokenizerBase:
     d = Path(directory)
     if not d.is_dir():
         raise FileNotFoundError(f"tokenizer directory {d} does not exist; pass a folder holding tokenizer.json")
+    if not (d / "tokenizer.json").is_file() and not (d / "tokenizer.model").is_file():
+        raise FileNotFoundError(
+            f"{d / 'tokenizer.json'} is missing (and there is no sentencepiece tokenizer.model): copy the tokenizer "
+            "files saved with the model into this folder"
+        )
+    if not (d / "tokenizer_config.json").is_file():
+        raise FileNotFoundError(
+            f"{d / 'tokenizer_config.json'} is missing (it names the bos, eos and pad tokens): copy the tokenizer "
+            "files saved with the model into this folder"
+        )
     tok = AutoTokenizer.from_pretrained(str(d), local_files_only=True)
     ensure_special_tokens(tok)
     return tok

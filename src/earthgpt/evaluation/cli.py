@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
+import os
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
 from earthgpt.data.conversation import Message
+from earthgpt.errors import ConfigError
 from earthgpt.evaluation.harness import REPORT_FILE, evaluate
 from earthgpt.evaluation.predictors import Request, Response
 from earthgpt.evaluation.score import score_file
 from earthgpt.evaluation.scorers import BoxScorer, ClipScorer, LogprobScorer
-from earthgpt.evaluation.tasks import TASKS
+from earthgpt.evaluation.tasks import TASKS, BoxFormat
 
-__all__ = ["ModelPredictor", "list_tasks", "parse_scorer", "run_eval", "run_score"]
+__all__ = ["DATA_ENV", "EvalRun", "ModelPredictor", "ScoreRun", "list_tasks", "parse_scorer", "run_eval", "run_score"]
+
+DATA_ENV = "EARTHGPT_DATA"
 
 log = logging.getLogger(__name__)
 
@@ -58,50 +62,100 @@ def list_tasks() -> str:
     return "\n".join(rows)
 
 
-def _need(args: argparse.Namespace, *names: str) -> None:
-    missing = [f"--{n.replace('_', '-')}" for n in names if not getattr(args, n, None)]
-    if missing:
-        raise ValueError(f"earthgpt eval needs {' and '.join(missing)} (see `earthgpt eval --help`)")
+def _data_default() -> str | None:
+    return os.environ.get(DATA_ENV)
 
 
-def run_eval(args: argparse.Namespace) -> int:
-    """``earthgpt eval --model DIR --tasks T1,T2 --data ROOT --out DIR [--limit N] [--scorer clip:DIR]``."""
-    if getattr(args, "eval_command", None) == "score":
-        return run_score(args)
-    _need(args, "model", "tasks", "data")
+@dataclass(frozen=True)
+class EvalRun:
+    """What `earthgpt eval` does: a model on benchmark tasks, with metrics JSON and a Markdown report."""
+
+    model: str
+    """Model directory (``earthgpt train`` or ``earthgpt model init``)."""
+    tasks: str
+    """Comma-separated task names or groups (paper, samples); see ``earthgpt list tasks``."""
+    data: str | None = field(default_factory=_data_default)
+    """Data root holding the tasks' datasets (default: $EARTHGPT_DATA)."""
+    out: str = "runs/eval"
+    """Output directory: predictions cache, metrics.json, report.md."""
+    limit: int | None = None
+    """At most this many items per task (spread over the task)."""
+    scorer: str = "logprob"
+    """Box confidence for AP: logprob, or clip:LOCAL_DIR (a saved CLIPModel directory)."""
+    batch_size: int = 8
+    """Requests per generation batch."""
+    max_new_tokens: int = 256
+    """Token budget of each answer."""
+    skip_missing: bool = False
+    """Run the tasks whose data is present and list the others, with the folder each expects, in the report."""
+
+
+@dataclass(frozen=True)
+class ScoreRun:
+    """What `earthgpt eval score` does: anyone's predictions file scored with our metrics."""
+
+    task: str
+    """Task name (``earthgpt list tasks``)."""
+    predictions: str
+    """JSONL file with an id and the model's answer per line."""
+    box_format: BoxFormat = "earthgpt"
+    """How the answers write boxes."""
+    data: str | None = field(default_factory=_data_default)
+    """Data root holding the task's dataset (default: $EARTHGPT_DATA)."""
+    out: str = "runs/score"
+    """Output directory."""
+    text_key: str = "text"
+    """Field of each JSONL line that holds the model's answer."""
+    scorer: str = "logprob"
+    """Box confidence for AP: logprob, or clip:LOCAL_DIR (a saved CLIPModel directory)."""
+    limit: int | None = None
+    """At most this many items."""
+
+
+def _need_data(data: str | None, command: str) -> str:
+    if not data:
+        raise ConfigError(f"earthgpt {command} needs --data (the data root) or ${DATA_ENV}")
+    return data
+
+
+def run_eval(run: EvalRun) -> int:
+    """``earthgpt eval``: load the model, run and score the tasks, write metrics.json and report.md."""
+    data = _need_data(run.data, "eval")
     from earthgpt.inference.predictor import Predictor
 
-    model = Predictor.load(args.model)
+    model = Predictor.load(run.model, max_new_tokens=run.max_new_tokens)
     summary = evaluate(
         ModelPredictor(model),
-        args.tasks,
-        args.data,
-        args.out,
-        limit=getattr(args, "limit", None),
-        scorer=parse_scorer(getattr(args, "scorer", None)),
-        batch_size=getattr(args, "batch_size", 8) or 8,
-        model_name=Path(args.model).name,
+        run.tasks,
+        data,
+        run.out,
+        limit=run.limit,
+        scorer=parse_scorer(run.scorer),
+        batch_size=run.batch_size,
+        model_name=Path(run.model).name,
+        skip_missing=run.skip_missing,
     )
     for name, task in summary["tasks"].items():
         log.info("%s: %s", name, ", ".join(f"{k} {v:.2f}" for k, v in task["metrics"].items() if v is not None))
-    log.info("report: %s", Path(args.out) / REPORT_FILE)
+    for name in summary.get("missing_data", {}):
+        log.warning("skipped %s: no data at %s", name, Path(data) / TASKS[name].data_dir)
+    log.info("report: %s", Path(run.out) / REPORT_FILE)
     return 0
 
 
-def run_score(args: argparse.Namespace) -> int:
-    """``earthgpt eval score --task T --predictions FILE --box-format F --data ROOT --out DIR``."""
-    _need(args, "task", "predictions", "data")
+def run_score(run: ScoreRun) -> int:
+    """``earthgpt eval score``: score a predictions file against a task's ground truth."""
     result = score_file(
-        args.task,
-        args.predictions,
-        box_format=getattr(args, "box_format", "earthgpt"),
-        data_root=args.data,
-        out_dir=getattr(args, "out", None),
-        text_key=getattr(args, "text_key", None) or "text",
-        scorer=parse_scorer(getattr(args, "scorer", None)),
-        limit=getattr(args, "limit", None),
+        run.task,
+        run.predictions,
+        box_format=run.box_format,
+        data_root=_need_data(run.data, "eval score"),
+        out_dir=run.out,
+        text_key=run.text_key,
+        scorer=parse_scorer(run.scorer),
+        limit=run.limit,
     )
-    log.info("%s: %s", args.task, ", ".join(f"{k} {v:.2f}" for k, v in result["metrics"].items() if v is not None))
+    log.info("%s: %s", run.task, ", ".join(f"{k} {v:.2f}" for k, v in result["metrics"].items() if v is not None))
     counts = result["counts"]
     log.info(
         "samples %d, missing %d, empty %d, unparsed %d, duplicates %d, unknown ids %d",

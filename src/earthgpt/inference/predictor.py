@@ -13,16 +13,21 @@ from transformers import PreTrainedTokenizerBase
 
 from earthgpt.data.chat_template import ChatTemplate
 from earthgpt.data.conversation import Message
+from earthgpt.data.dataset import pad_sequences
 from earthgpt.data.imagery import load_image, model_input
 from earthgpt.data.records import ImageRef
 from earthgpt.data.tokenizer import load_tokenizer
-from earthgpt.models import EarthGPT
+from earthgpt.models import EarthGPT, load_pretrained
 
 log = logging.getLogger(__name__)
 
 
 #: Marks where the visual tokens go in a chat turn; the pixels themselves are passed to ``generate`` separately.
 INPUT_IMAGE = ImageRef(path="<input image>", width=0, height=0)
+
+
+class PromptTooLongError(ValueError):
+    """A prompt that, with the answer's token budget, does not fit the model's position embeddings."""
 
 
 @dataclass(frozen=True)
@@ -53,12 +58,23 @@ class Predictor:
 
     @classmethod
     def load(cls, model_dir: str | Path, **kwargs: int) -> Predictor:
-        d = Path(model_dir)
-        if not (d / "config.json").is_file():
-            raise FileNotFoundError(
-                f"{d} is not a model directory (no config.json); train one with `earthgpt train` or pass --model"
+        """A predictor over a model directory (config.json, model.safetensors, tokenizer files)."""
+        return cls(load_pretrained(model_dir), load_tokenizer(model_dir), **kwargs)
+
+    def encode(self, dialogue: Sequence[Message]) -> list[int]:
+        """The prompt tokens of a dialogue; PromptTooLongError if it and the answer cannot fit the model's positions.
+
+        Decision: refuse rather than truncate (a cut question, or a cut-off image, silently changes the task).
+        """
+        ids = self.template.encode_prompt(dialogue)
+        positions = self.model.config.llm.max_position_embeddings
+        if len(ids) + self.max_new_tokens > positions:
+            raise PromptTooLongError(
+                f"the prompt is {len(ids)} tokens and the answer may take {self.max_new_tokens} (--max-new-tokens): "
+                f"more than the model's {positions} positions; shorten the question(s) to at most "
+                f"{max(positions - self.max_new_tokens, 0)} prompt tokens or lower --max-new-tokens"
             )
-        return cls(EarthGPT.from_pretrained(d), load_tokenizer(d), **kwargs)
+        return ids
 
     def pixels(self, image: np.ndarray | ImageRef | str | Path, root: str | Path | None = None) -> torch.Tensor:
         """[3, S, S] model input from an RGB array, an image reference or a file path."""
@@ -75,14 +91,8 @@ class Predictor:
         out: list[Generation] = []
         for start in range(0, len(dialogues), self.batch_size):
             chunk = range(start, min(start + self.batch_size, len(dialogues)))
-            prompts = [self.template.encode_prompt(dialogues[i]) for i in chunk]
-            pad = int(self.tok.pad_token_id)
-            length = max(len(p) for p in prompts)
-            ids = torch.full((len(prompts), length), pad, dtype=torch.long)
-            mask = torch.zeros_like(ids)
-            for row, p in enumerate(prompts):  # left padding
-                ids[row, length - len(p) :] = torch.tensor(p)
-                mask[row, length - len(p) :] = 1
+            prompts = [self.encode(dialogues[i]) for i in chunk]
+            ids, mask = pad_sequences(prompts, int(self.tok.pad_token_id), left=True)
             px = torch.stack([pixels[i] for i in chunk])
             new = self.model.generate(
                 px, ids, mask, max_new_tokens=self.max_new_tokens, eos_token_id=int(self.tok.eos_token_id)
@@ -98,12 +108,7 @@ class Predictor:
         width = max((len(n) for n in new), default=0)
         if width == 0:
             return [[] for _ in new]
-        pad = int(self.tok.pad_token_id)
-        tail = torch.full((len(new), width), pad, dtype=torch.long)
-        tail_mask = torch.zeros_like(tail)
-        for row, n in enumerate(new):
-            tail[row, : len(n)] = torch.tensor(n, dtype=torch.long)
-            tail_mask[row, : len(n)] = 1
+        tail, tail_mask = pad_sequences(new, int(self.tok.pad_token_id))  # [B, W]
         full = torch.cat([ids, tail], dim=1)  # [B, T + W]
         logits = self.model(px, full, torch.cat([mask, tail_mask], dim=1)).logits  # [B, T + W, V]
         logp = torch.log_softmax(logits[:, ids.shape[1] - 1 : -1].float(), dim=-1)  # [B, W, V]

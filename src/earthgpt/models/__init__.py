@@ -12,7 +12,9 @@ Component -> file (paper equations):
   generation.py        batched KV-cached generation, sampling, stop rules, multi-turn ChatSession
   builders.py          component builders, the ``tiny`` and ``paper`` sizes, build_model
   convnext_weights.py  open_clip/timm ConvNeXt state dicts -> HF ConvNextModel
-  info.py              parameter counts per part and per training stage
+  state_dict.py        the one check of a state dict against a model (missing, unexpected, misshapen keys)
+  loading.py           a saved model directory back into an EarthGPT
+  info.py              parameter counts per part
 """
 
 from earthgpt.models.builders import (
@@ -23,24 +25,26 @@ from earthgpt.models.builders import (
     paper_config,
     tiny_config,
 )
-from earthgpt.models.config import CNNConfig, EarthGPTConfig, LLMConfig, ModelConfigError, ViTConfig
+from earthgpt.models.config import CNNConfig, ConfigError, EarthGPTConfig, LLMConfig, ViTConfig
 from earthgpt.models.earthgpt import CheckpointMismatchError, EarthGPT, EarthGPTOutput
 from earthgpt.models.generation import ChatSession, GenerationSettings
+from earthgpt.models.loading import load_pretrained
 
 __all__ = [
     "SIZES",
     "CNNConfig",
     "ChatSession",
     "CheckpointMismatchError",
+    "ConfigError",
     "EarthGPT",
     "EarthGPTConfig",
     "EarthGPTOutput",
     "GenerationSettings",
     "LLMConfig",
-    "ModelConfigError",
     "PretrainedSources",
     "ViTConfig",
     "build_model",
+    "load_pretrained",
     "named_config",
     "paper_config",
     "tiny_config",

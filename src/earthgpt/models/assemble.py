@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from earthgpt.models.config import CNNConfig, EarthGPTConfig, LLMConfig, ModelConfigError, ViTConfig
+from earthgpt.errors import ConfigError
+from earthgpt.models.config import CNNConfig, EarthGPTConfig, LLMConfig, ViTConfig
 from earthgpt.models.convnext_weights import read_convnext_state
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ _DW_KEY = re.compile(
 )
 
 
-class CheckpointShapeError(ModelConfigError):
+class CheckpointShapeError(ConfigError):
     """A checkpoint whose architecture cannot be assembled; the message names the file and the reason."""
 
 

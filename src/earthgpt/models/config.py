@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any, Literal
 
+from earthgpt.errors import ConfigError
+
 IMAGENET_MEAN: tuple[float, float, float] = (0.485, 0.456, 0.406)
 IMAGENET_STD: tuple[float, float, float] = (0.229, 0.224, 0.225)
 CLIP_MEAN: tuple[float, float, float] = (0.48145466, 0.4578275, 0.40821073)
@@ -14,10 +16,6 @@ CLIP_STD: tuple[float, float, float] = (0.26862954, 0.26130258, 0.27577711)
 
 ProjectorKind = Literal["linear", "mlp2x_gelu"]
 LinearBias = Literal["qkv", "all"]
-
-
-class ModelConfigError(ValueError):
-    """A model configuration that cannot be built; the message names the field and the fix."""
 
 
 @dataclass
@@ -43,7 +41,7 @@ class ViTConfig:
         self.mean = tuple(self.mean)  # type: ignore[assignment]
         self.std = tuple(self.std)  # type: ignore[assignment]
         if not self.feature_layers or any(i < 1 or i > self.num_layers for i in self.feature_layers):
-            raise ModelConfigError(
+            raise ConfigError(
                 f"vit.feature_layers={self.feature_layers}: each must be a block index in 1..{self.num_layers}"
             )
 
@@ -72,10 +70,10 @@ class CNNConfig:
         self.mean = tuple(self.mean)  # type: ignore[assignment]
         self.std = tuple(self.std)  # type: ignore[assignment]
         if len(self.hidden_sizes) != len(self.depths):
-            raise ModelConfigError("cnn.hidden_sizes and cnn.depths must have one entry per stage")
+            raise ConfigError("cnn.hidden_sizes and cnn.depths must have one entry per stage")
         available = tuple(4 * 2**i for i in range(len(self.depths)))
         if not self.feature_strides or any(s not in available for s in self.feature_strides):
-            raise ModelConfigError(f"cnn.feature_strides={self.feature_strides}: choose from {available}")
+            raise ConfigError(f"cnn.feature_strides={self.feature_strides}: choose from {available}")
 
     @property
     def feature_dim(self) -> int:
@@ -123,18 +121,16 @@ class EarthGPTConfig:
 
     def __post_init__(self) -> None:
         if self.image_size % self.vit.patch_size:
-            raise ModelConfigError(
-                f"image_size={self.image_size} is not a multiple of vit.patch_size={self.vit.patch_size}"
-            )
+            raise ConfigError(f"image_size={self.image_size} is not a multiple of vit.patch_size={self.vit.patch_size}")
         if self.image_size % max(self.cnn.feature_strides):
-            raise ModelConfigError(
+            raise ConfigError(
                 f"image_size={self.image_size} is not a multiple of the coarsest CNN stride "
                 f"{max(self.cnn.feature_strides)}; pick a size divisible by both"
             )
         for key in ("image_token_id", "pad_token_id", "bos_token_id", "eos_token_id"):
             value = getattr(self, key)
             if not 0 <= value < self.vocab_size:
-                raise ModelConfigError(f"{key}={value} is outside the vocabulary [0, {self.vocab_size})")
+                raise ConfigError(f"{key}={value} is outside the vocabulary [0, {self.vocab_size})")
 
     @property
     def grid_size(self) -> int:
@@ -153,7 +149,7 @@ class EarthGPTConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(data) - known)
         if unknown:
-            raise ModelConfigError(f"unknown model config keys {unknown}; expected a subset of {sorted(known)}")
+            raise ConfigError(f"unknown model config keys {unknown}; expected a subset of {sorted(known)}")
         values = dict(data)
         values["vit"] = ViTConfig(**values["vit"])
         values["cnn"] = CNNConfig(**values["cnn"])
@@ -171,4 +167,4 @@ class EarthGPTConfig:
         try:
             return cls.from_dict(json.loads(p.read_text()))
         except (KeyError, TypeError, json.JSONDecodeError) as err:
-            raise ModelConfigError(f"{p}: not a valid EarthGPT config ({err}); re-export the checkpoint") from err
+            raise ConfigError(f"{p}: not a valid EarthGPT config ({err}); re-export the checkpoint") from err

@@ -6,29 +6,28 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
 import torch
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from torch import nn
 from transformers import LlamaForCausalLM
 from transformers.cache_utils import Cache
 from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
 
+from earthgpt.errors import CheckpointMismatchError
 from earthgpt.models import adapters
 from earthgpt.models.config import EarthGPTConfig
+from earthgpt.models.generation import GenerationSettings, generate, positions_from_mask
 from earthgpt.models.projector import Projector
 from earthgpt.models.vision.base import PixelNormalizer
 from earthgpt.models.vision.hybrid import HybridEncoder
+
+__all__ = ["CheckpointMismatchError", "EarthGPT", "EarthGPTOutput"]
 
 logger = logging.getLogger(__name__)
 
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
-
-
-class CheckpointMismatchError(ValueError):
-    """A checkpoint whose tensors do not fit the model its config describes."""
 
 
 @dataclass
@@ -38,11 +37,6 @@ class EarthGPTOutput:
     loss: torch.Tensor | None
     logits: torch.Tensor
     past_key_values: Cache | None = None
-
-
-def positions_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
-    """Position ids that skip padding: the k-th real token of a row gets position k (works for left padding)."""
-    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # [B, T]
 
 
 class EarthGPT(nn.Module):
@@ -167,8 +161,6 @@ class EarthGPT(nn.Module):
         ``eos_token_id`` defaults to the config's EOS (pass -1 to run to ``max_new_tokens``). Greedy unless
         ``do_sample``; ``seed`` makes sampling reproducible. See ``generation.GenerationSettings``.
         """
-        from earthgpt.models.generation import GenerationSettings, generate
-
         settings = GenerationSettings(
             max_new_tokens=max_new_tokens,
             do_sample=do_sample,
@@ -214,27 +206,6 @@ class EarthGPT(nn.Module):
         (config or self.config).save(out / CONFIG_NAME)
         return out
 
-    @classmethod
-    def from_pretrained(
-        cls, directory: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype | None = None
-    ) -> EarthGPT:
-        """Rebuild from ``config.json`` and load ``model.safetensors``; any mismatch names the first bad key."""
-        from earthgpt.models.builders import build_model
-
-        path = Path(directory)
-        config = EarthGPTConfig.load(path / CONFIG_NAME)
-        weights = path / WEIGHTS_NAME
-        if not weights.is_file():
-            raise FileNotFoundError(f"{weights}: missing; save checkpoints with EarthGPT.save_pretrained")
-        model = build_model(config, device="meta")
-        state = load_file(str(weights), device=str(device))
-        check_state_dict(model, state, weights)
-        if dtype is not None:
-            state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
-        model.load_state_dict(state, strict=True, assign=True)
-        model.reset_buffers(device)
-        return model.eval()
-
     def reset_buffers(self, device: str | torch.device) -> None:
         """Recreate the non-persistent buffers (pixel statistics, rotary frequencies) on ``device``."""
         for module in self.modules():
@@ -242,25 +213,3 @@ class EarthGPT(nn.Module):
                 module.reset_buffers(device)
         with torch.device(device):
             self.llm.model.rotary_emb = LlamaRotaryEmbedding(config=self.llm.config)
-
-
-def check_state_dict(model: nn.Module, state: dict[str, Any], source: Path | str) -> None:
-    """Raise CheckpointMismatchError naming the first missing, unexpected or differently-shaped key."""
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    for key, shape in expected.items():
-        if key not in state:
-            raise CheckpointMismatchError(
-                f"{source}: key {key!r} (shape {shape}) is missing; the checkpoint does not match its config.json"
-            )
-        got = tuple(state[key].shape)
-        if got != shape:
-            raise CheckpointMismatchError(
-                f"{source}: key {key!r} has shape {got} in the file but {shape} in the model built from "
-                "config.json; fix the config or re-export the checkpoint"
-            )
-    for key in state:
-        if key not in expected:
-            raise CheckpointMismatchError(
-                f"{source}: unexpected key {key!r} (shape {tuple(state[key].shape)}); the config.json does not "
-                "describe this checkpoint"
-            )

@@ -4,15 +4,37 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import torch
+from transformers import LlamaForCausalLM
 from transformers.cache_utils import DynamicCache
 
-from earthgpt.models.earthgpt import positions_from_mask
+from earthgpt.models.config import EarthGPTConfig
 
-if TYPE_CHECKING:
-    from earthgpt.models.earthgpt import EarthGPT
+
+class Generative(Protocol):
+    """What generation needs of a model (EarthGPT has it): the LLM, the config, input embedding, image encoding."""
+
+    config: EarthGPTConfig
+    llm: LlamaForCausalLM
+
+    @property
+    def device(self) -> torch.device: ...
+
+    def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor: ...
+
+    def embed_inputs(
+        self,
+        input_ids: torch.Tensor,
+        pixel_values: torch.Tensor | None = None,
+        image_features: torch.Tensor | None = None,
+    ) -> torch.Tensor: ...
+
+
+def positions_from_mask(attention_mask: torch.Tensor) -> torch.Tensor:
+    """Position ids that skip padding: the k-th real token of a row gets position k (works for left padding)."""
+    return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)  # [B, T]
 
 
 @dataclass(frozen=True)
@@ -84,7 +106,7 @@ def strip_terminator(tokens: list[int], settings: GenerationSettings) -> list[in
 
 @torch.no_grad()
 def decode(
-    model: EarthGPT,
+    model: Generative,
     embeds: torch.Tensor,
     attention_mask: torch.Tensor,
     position_ids: torch.Tensor,
@@ -135,7 +157,7 @@ def decode(
 
 
 def generate(
-    model: EarthGPT,
+    model: Generative,
     pixel_values: torch.Tensor | None,
     input_ids: torch.Tensor,
     attention_mask: torch.Tensor | None,
@@ -163,7 +185,7 @@ class ChatSession:
     their terminators): generating from it from scratch gives the same answer as the cached session.
     """
 
-    def __init__(self, model: EarthGPT, pixel_values: torch.Tensor | None = None) -> None:
+    def __init__(self, model: Generative, pixel_values: torch.Tensor | None = None) -> None:
         if pixel_values is not None and pixel_values.dim() == 3:
             pixel_values = pixel_values.unsqueeze(0)  # [1, 3, S, S]
         if pixel_values is not None and pixel_values.shape[0] != 1:

@@ -1,4 +1,4 @@
-"""Parameter counts per part and trainable counts per stage, as a plain dict (the paper size via the meta device)."""
+"""Parameter counts per part of a model size, as a plain dict (the paper size via the meta device)."""
 
 from __future__ import annotations
 
@@ -27,39 +27,26 @@ def part_counts(model: EarthGPT) -> dict[str, int]:
     }
 
 
-def model_info(size: str | EarthGPTConfig, vocab_size: int = 32001) -> dict[str, Any]:
-    """Counts for a named size (``tiny``/``paper``) or a config, built on the meta device (no memory, no weights).
-
-    ``vocab_size`` applies to named sizes (token ids: pad 0, bos 1, eos 2, image = the last id).
-    """
-    from earthgpt.training.stages import STAGES, apply_stage
-
+def info_config(size: str | EarthGPTConfig, vocab_size: int = 32001) -> EarthGPTConfig:
+    """A named size (``tiny``/``paper``; token ids: pad 0, bos 1, eos 2, image = the last id) or a config as is."""
     if isinstance(size, EarthGPTConfig):
-        config = size
-    else:
-        config = named_config(
-            size,
-            vocab_size=vocab_size,
-            image_token_id=vocab_size - 1,
-            pad_token_id=0,
-            bos_token_id=1,
-            eos_token_id=2,
-        )
+        return size
+    return named_config(
+        size, vocab_size=vocab_size, image_token_id=vocab_size - 1, pad_token_id=0, bos_token_id=1, eos_token_id=2
+    )
+
+
+def model_info(size: str | EarthGPTConfig, vocab_size: int = 32001) -> dict[str, Any]:
+    """Counts for a named size or a config, built on the meta device (no memory, no weights).
+
+    ``vocab_size`` applies to named sizes. Trainable counts per stage: ``earthgpt.training.stages.stage_info``.
+    """
+    config = info_config(size, vocab_size)
     model = build_model(config, device="meta")
-    info: dict[str, Any] = {
+    return {
         "size": config.name,
         "image_size": config.image_size,
         "num_image_tokens": config.num_image_tokens,
         "vocab_size": config.vocab_size,
         "parameters": part_counts(model),
-        "stages": {},
     }
-    for stage in sorted(STAGES):
-        report = apply_stage(model, stage)
-        info["stages"][stage] = {
-            "name": report.name,
-            "trainable": report.trainable_params,
-            "frozen": report.frozen_params,
-            "groups": {g: {"params": n, "trainable": t} for g, (_, n, t) in report.groups.items()},
-        }
-    return info

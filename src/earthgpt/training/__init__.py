@@ -2,7 +2,7 @@
 
 from earthgpt.training.config import ConfigError, TrainConfig
 from earthgpt.training.loop import Trainer, TrainResult, build_optimizer, train
-from earthgpt.training.recipes import run_stage, stage1_recipe, stage2_recipe
+from earthgpt.training.recipes import recipe, run_stage
 
 __all__ = [
     "ConfigError",
@@ -10,8 +10,7 @@ __all__ = [
     "TrainResult",
     "Trainer",
     "build_optimizer",
+    "recipe",
     "run_stage",
-    "stage1_recipe",
-    "stage2_recipe",
     "train",
 ]

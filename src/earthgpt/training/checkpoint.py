@@ -17,6 +17,7 @@ import json
 import logging
 import random
 import shutil
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,10 +25,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from safetensors import safe_open
+import yaml
+from safetensors import SafetensorError, safe_open
 from safetensors.torch import save_file
 from torch import nn
 
+from earthgpt.errors import CheckpointMismatchError, CheckpointReadError
+from earthgpt.models.state_dict import check_state_dict
 from earthgpt.training.config import TrainConfig
 
 log = logging.getLogger(__name__)
@@ -38,10 +42,6 @@ OPTIMIZER_FILE = "optimizer.pt"
 STATE_FILE = "trainer_state.json"
 CONFIG_FILE = "config.yaml"
 RNG_DIR = "rng"
-
-
-class CheckpointMismatchError(ValueError):
-    """A checkpoint does not fit the model or optimizer it is loaded into."""
 
 
 def checkpoint_name(step: int) -> str:
@@ -63,6 +63,24 @@ def latest_checkpoint(out_dir: str | Path) -> Path | None:
     """The newest complete checkpoint of a run, or None."""
     found = list_checkpoints(out_dir)
     return found[-1] if found else None
+
+
+def checkpoint_problem(directory: Path) -> str | None:
+    """Why a checkpoint directory cannot be resumed from (truncated or missing files), or None if it looks whole.
+
+    Cheap: JSON/YAML parsed, the safetensors header checked against the file size, the optimizer zip's directory
+    read; no tensor is loaded.
+    """
+    try:
+        read_trainer_state(directory)
+        TrainConfig.load(directory / CONFIG_FILE)
+        with safe_open(str(directory / MODEL_FILE), framework="pt") as handle:
+            handle.keys()
+        with zipfile.ZipFile(directory / OPTIMIZER_FILE) as archive:
+            archive.namelist()
+    except (OSError, ValueError, TypeError, SafetensorError, zipfile.BadZipFile, yaml.YAMLError) as err:
+        return f"{type(err).__name__}: {err}"
+    return None
 
 
 def prune_checkpoints(out_dir: str | Path, keep_last: int) -> list[Path]:
@@ -94,8 +112,13 @@ def save_model_state(tensors: dict[str, torch.Tensor], path: Path, metadata: dic
 
 def read_model_tensors(path: Path) -> dict[str, torch.Tensor]:
     """Every tensor of a safetensors file, on CPU."""
-    with safe_open(str(path), framework="pt") as handle:
-        return {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 (safe_open has no __iter__)
+    try:
+        with safe_open(str(path), framework="pt") as handle:
+            return {key: handle.get_tensor(key) for key in handle.keys()}  # noqa: SIM118 (safe_open has no __iter__)
+    except (SafetensorError, OSError) as err:
+        raise CheckpointReadError(
+            f"{path}: not a readable safetensors file ({err}); it is truncated or corrupt"
+        ) from err
 
 
 def load_model_state(model: nn.Module, path: str | Path, *, require_trainable: bool = True) -> list[str]:
@@ -109,24 +132,8 @@ def load_model_state(model: nn.Module, path: str | Path, *, require_trainable: b
         raise FileNotFoundError(f"{path} does not exist: pass a checkpoint directory holding {MODEL_FILE}")
     target = model.state_dict()
     saved = read_model_tensors(path)
-    unexpected = [k for k in saved if k not in target]
-    if unexpected:
-        raise CheckpointMismatchError(
-            f"{path}: key {unexpected[0]!r} (shape {tuple(saved[unexpected[0]].shape)}) is not in the model: "
-            "the checkpoint was written for another architecture or stage; build the same model first"
-        )
-    for key in model_state_keys(model, full=False) if require_trainable else []:
-        if key not in saved:
-            raise CheckpointMismatchError(
-                f"{path}: trainable model key {key!r} (shape {tuple(target[key].shape)}) is missing from the "
-                "checkpoint: apply the same training stage before loading"
-            )
-    for key in target:
-        if key in saved and saved[key].shape != target[key].shape:
-            raise CheckpointMismatchError(
-                f"{path}: key {key!r} has shape {tuple(saved[key].shape)} in the checkpoint but "
-                f"{tuple(target[key].shape)} in the model: build the model with the checkpoint's sizes"
-            )
+    required = model_state_keys(model, full=False) if require_trainable else []
+    check_state_dict(model, saved, path, required, required_what="trainable model")
     with torch.no_grad():
         for key, value in saved.items():
             target[key].copy_(value)

@@ -11,15 +11,15 @@ from typing import Any, Literal
 
 import yaml
 
+from earthgpt.errors import ConfigError
+
+__all__ = ["DATA_ORDER_FIELDS", "MIXED_PRECISION_CHOICES", "ConfigError", "MixedPrecision", "TrainConfig"]
+
 MixedPrecision = Literal["auto", "no", "bf16"]
 MIXED_PRECISION_CHOICES: tuple[str, ...] = ("auto", "no", "bf16")
 
 # Fields that fix which sample each rank sees at each step: a resumed run must keep them.
 DATA_ORDER_FIELDS: tuple[str, ...] = ("seed", "batch_size", "grad_accum", "shuffle")
-
-
-class ConfigError(ValueError):
-    """A TrainConfig field (or a saved config file) holds a value the loop cannot use."""
 
 
 @dataclass
@@ -79,7 +79,8 @@ class TrainConfig:
     """Append a record to ``log.jsonl`` (and the progress bar) every this many optimizer steps."""
 
     resume: bool = False
-    """Continue from the newest checkpoint in ``out_dir`` (start fresh if there is none)."""
+    """Continue from the newest whole checkpoint in ``out_dir`` (a damaged newer one is skipped with a warning;
+    with none, the run starts at step 0 with a warning)."""
 
     stop_at_step: int | None = None
     """End this invocation after this step (a checkpoint is written) though the schedule spans ``max_steps``;

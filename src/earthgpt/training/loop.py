@@ -18,6 +18,7 @@ from torch import nn
 from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
+from earthgpt.errors import CheckpointReadError
 from earthgpt.training import checkpoint as ckpt
 from earthgpt.training.config import DATA_ORDER_FIELDS, ConfigError, TrainConfig
 from earthgpt.training.fsdp import as_float
@@ -129,14 +130,19 @@ def _batch_counts(batch: dict[str, Any]) -> tuple[int, int]:
 
 def _resume_point(config: TrainConfig, world_size: int) -> Path | None:
     """The checkpoint to resume from, after checking it fits this run; refuses to overwrite a run by mistake."""
-    latest = ckpt.latest_checkpoint(config.out_dir)
-    if latest is None:
+    found = ckpt.list_checkpoints(config.out_dir)
+    if not found:
+        if config.resume:
+            log.warning(
+                "resume: no checkpoint in %s; starting the run from step 0", Path(config.out_dir) / ckpt.CHECKPOINTS
+            )
         return None
     if not config.resume:
         raise FileExistsError(
-            f"{config.out_dir} already holds checkpoints (newest: {latest.name}): pass resume=True to continue "
+            f"{config.out_dir} already holds checkpoints (newest: {found[-1].name}): pass resume=True to continue "
             "the run, or choose another out_dir"
         )
+    latest = _newest_readable(found)
     saved = TrainConfig.load(latest / ckpt.CONFIG_FILE)
     for name in DATA_ORDER_FIELDS:
         if getattr(saved, name) != getattr(config, name):
@@ -151,6 +157,19 @@ def _resume_point(config: TrainConfig, world_size: int) -> Path | None:
             "launch the same number of processes"
         )
     return latest
+
+
+def _newest_readable(found: list[Path]) -> Path:
+    """The newest checkpoint whose files are whole; each newer, damaged one is skipped with a warning."""
+    for path in reversed(found):
+        problem = ckpt.checkpoint_problem(path)
+        if problem is None:
+            return path
+        log.warning("resume: checkpoint %s is damaged (%s); falling back to the one before it", path, problem)
+    raise CheckpointReadError(
+        f"resume: every checkpoint under {found[-1].parent} is damaged (newest: {found[-1].name}); delete the "
+        "folder to start afresh"
+    )
 
 
 class Trainer:

@@ -1,13 +1,15 @@
-"""The two training stages of the paper as ready TrainConfigs, and how a stage is applied before training.
+"""Every training stage as a ready TrainConfig (the stage table's defaults), and the one path that trains a stage.
 
 Stage 1, cross-modal mutual comprehension (Section III-C), trains on image-caption pairs (the paper: LAION-400M
 and COCO Caption; here any caption records). Stage 2, unified instruction tuning (Section III-D), trains on
 instruction conversations (the paper: MMRS-1M) with the stage-1 weights frozen and new scale/bias adapters (Eq. 15).
-Which parameters train in each stage is the table in ``earthgpt.training.stages``; :func:`run_stage` applies it.
-Both stages use the optimiser of Section V-A: AdamW, betas (0.9, 0.95), peak learning rate 2e-5, minimum 0.
+``scratch`` trains every parameter of a new random-weight model (what a CPU can do). Which parameters train and
+the defaults of each stage are the table in ``earthgpt.training.stages``. Both paper stages use the optimiser of
+Section V-A: AdamW, betas (0.9, 0.95), peak learning rate 2e-5, minimum 0.
 
 What the paper leaves open, chosen here (override any field): 3% linear warmup (LLaVA's choice), no weight decay,
-gradient clipping at norm 1.0, bf16 autocast on GPUs, a checkpoint every 1000 steps, the last 3 kept.
+gradient clipping at norm 1.0, bf16 autocast on GPUs, 8 samples per process per micro-batch, a checkpoint every
+1000 steps, the last 3 kept.
 """
 
 from __future__ import annotations
@@ -21,18 +23,13 @@ from typing import Any
 from torch import nn
 from torch.utils.data import Dataset
 
+from earthgpt.errors import ConfigError
 from earthgpt.training.checkpoint import MODEL_FILE, load_model_state
-from earthgpt.training.config import ConfigError, TrainConfig
+from earthgpt.training.config import TrainConfig
 from earthgpt.training.loop import TrainResult, train
+from earthgpt.training.stages import STAGES, apply_stage, stage_spec
 
 log = logging.getLogger(__name__)
-
-PAPER_OPTIMIZER: dict[str, Any] = {"lr": 2e-5, "min_lr": 0.0, "betas": (0.9, 0.95)}
-WARMUP_FRACTION = 0.03
-STAGE_DATA = {
-    1: "image-caption pairs (paper: LAION-400M, COCO Caption)",
-    2: "multi-sensor RS instruction conversations (paper: MMRS-1M)",
-}
 
 
 def steps_for_epochs(
@@ -43,43 +40,33 @@ def steps_for_epochs(
     return max(1, math.ceil(epochs * num_samples / global_batch))
 
 
-def _stage_config(stage: int, out_dir: str, max_steps: int, **overrides: Any) -> TrainConfig:
-    """Paper optimiser + the documented defaults for ``stage``; ``overrides`` replace any field."""
-    values: dict[str, Any] = {
-        "out_dir": out_dir,
-        "max_steps": max_steps,
-        "warmup_steps": max(0, round(WARMUP_FRACTION * max_steps)),
-        "weight_decay": 0.0,
-        "max_grad_norm": 1.0,
-        "mixed_precision": "auto",
-        "save_every": 1000,
-        "keep_last": 3,
-        **PAPER_OPTIMIZER,
-    }
-    values |= overrides
-    values["extra"] = {"stage": stage, "data": STAGE_DATA[stage]} | dict(overrides.get("extra", {}))
+def recipe(stage: int | str, out_dir: str, *, warmup_fraction: float | None = None, **overrides: Any) -> TrainConfig:
+    """The TrainConfig of ``stage``: the stage row's defaults, then ``overrides`` (any TrainConfig field).
+
+    Warmup: an explicit ``warmup_steps`` wins; else ``warmup_fraction`` (default: the row's) of ``max_steps``;
+    a default warmup never reaches ``max_steps``. ``extra`` records the stage and the data it is meant for.
+    """
+    spec = stage_spec(stage)
+    values: dict[str, Any] = {"out_dir": out_dir, **spec.defaults, **overrides}
+    values.setdefault("max_steps", 1000)
+    if "warmup_steps" not in overrides:
+        fraction = warmup_fraction if warmup_fraction is not None else spec.warmup_fraction
+        if fraction is not None:
+            values["warmup_steps"] = round(fraction * values["max_steps"])
+        values["warmup_steps"] = max(0, min(int(values.get("warmup_steps", 0)), values["max_steps"] - 1))
+    values["extra"] = {"stage": str(stage), "data": spec.data} | dict(overrides.get("extra", {}))
     return TrainConfig(**values)
 
 
-def stage1_recipe(out_dir: str, max_steps: int, **overrides: Any) -> TrainConfig:
-    """Stage 1 (cross-modal mutual comprehension) on image-caption pairs; ``extra["stage"] == 1``."""
-    return _stage_config(1, out_dir, max_steps, **overrides)
-
-
-def stage2_recipe(out_dir: str, max_steps: int, base_weights: str | None = None, **overrides: Any) -> TrainConfig:
-    """Stage 2 (unified instruction tuning) on instruction data; ``base_weights`` names the stage-1 result."""
-    return _stage_config(2, out_dir, max_steps, base_weights=base_weights, **overrides)
-
-
-def stage_of(config: TrainConfig) -> int:
-    """The stage a recipe config was made for."""
+def stage_of(config: TrainConfig) -> str:
+    """The stage a recipe config was made for (a key of the stage table)."""
     stage = config.extra.get("stage")
-    if stage not in (1, 2):
+    if str(stage) not in STAGES:
         raise ConfigError(
-            f"TrainConfig.extra['stage'] is {stage!r}: build the config with stage1_recipe or stage2_recipe, "
-            "or set extra={'stage': 1 or 2}"
+            f"TrainConfig.extra['stage'] is {stage!r}: build the config with recipe(stage, ...), "
+            f"or set extra={{'stage': one of {list(STAGES)}}}"
         )
-    return int(stage)
+    return str(stage)
 
 
 def init_from_checkpoint(model: nn.Module, directory: str | Path) -> list[str]:
@@ -105,13 +92,11 @@ def run_stage(
     resume checkpoint is loaded, so resuming a stage-2 run finds the adapter parameters it saved. For stage 2,
     pass the stage-1 checkpoint as ``init_from`` (and record it as the config's ``base_weights``).
     """
-    from earthgpt.training.stages import apply_stage
-
     if init_from is not None:
         loaded = init_from_checkpoint(model, init_from)
         log.info("initialised %d tensors from %s", len(loaded), init_from)
     stage = stage_of(config)
-    apply_stage(model, stage)  # type: ignore[arg-type]
+    apply_stage(model, stage, seed=config.seed)  # type: ignore[arg-type]
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
-    log.info("stage %d: %d trainable parameters; data: %s", stage, trainable, config.extra.get("data"))
+    log.info("stage %s: %d trainable parameters; data: %s", stage, trainable, config.extra.get("data"))
     return train(model, dataset, collate_fn, config)

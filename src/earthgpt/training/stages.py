@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, get_args
 
+from earthgpt.errors import ConfigError
 from earthgpt.models.adapters import ScaleBiasLinear, merged_state_dict
 from earthgpt.models.earthgpt import EarthGPT
 
@@ -47,20 +49,69 @@ GROUP_RULES: tuple[tuple[Group, re.Pattern[str]], ...] = (
 )
 
 
+ALL_GROUPS: tuple[Group, ...] = get_args(Group)
+
+PAPER_RECIPE: dict[str, Any] = {
+    "lr": 2e-5, "min_lr": 0.0, "betas": (0.9, 0.95), "weight_decay": 0.0, "max_grad_norm": 1.0,
+    "mixed_precision": "auto", "max_steps": 1000, "batch_size": 8, "save_every": 1000, "keep_last": 3,
+    "log_every": 10, "save_full_model": False,
+}  # fmt: skip
+"""Section V-A: AdamW (0.9, 0.95), peak LR 2e-5, minimum 0; the rest is ours (see training/recipes.py)."""
+
+
 @dataclass(frozen=True)
 class StageSpec:
-    """One row of the stage table."""
+    """One row of the stage table: what trains, and the training defaults of the stage's recipe."""
 
     name: str
     trainable: tuple[Group, ...]
     adapters: bool
     """Whether the stage needs the Eq. 15 factors on the LLM's linear layers."""
+    defaults: Mapping[str, Any] = field(default_factory=dict)
+    """TrainConfig field values of the stage's recipe; any of them can be overridden (flags, YAML, keywords)."""
+    warmup_fraction: float | None = None
+    """Warmup as a fraction of ``max_steps`` (used when ``warmup_steps`` is not given); None: ``defaults`` decide."""
+    needs_init: bool = False
+    """Whether the stage continues an existing model directory (``--init``) instead of a new random one."""
+    data: str = ""
+    """The data the stage trains on (the paper's, for the paper's stages)."""
 
 
-STAGES: dict[int, StageSpec] = {
-    1: StageSpec("alignment", ("llm_qkv", "llm_norm", "projector", "cnn_scale_proj"), adapters=False),
-    2: StageSpec("instruction_tuning", ("llm_adapters",), adapters=True),
-}
+STAGES: dict[str, StageSpec] = {
+    "scratch": StageSpec(
+        "scratch", ALL_GROUPS, adapters=False,
+        defaults={"lr": 1e-3, "max_steps": 200, "batch_size": 8, "warmup_steps": 10, "log_every": 10,
+                  "save_full_model": True},
+        data="any build: a new random-weight model learns everything (CPU-size runs)",
+    ),
+    "1": StageSpec(
+        "alignment", ("llm_qkv", "llm_norm", "projector", "cnn_scale_proj"), adapters=False,
+        defaults=PAPER_RECIPE, warmup_fraction=0.03, needs_init=True,
+        data="image-caption pairs (paper: LAION-400M, COCO Caption)",
+    ),
+    "2": StageSpec(
+        "instruction_tuning", ("llm_adapters",), adapters=True,
+        defaults=PAPER_RECIPE, warmup_fraction=0.03, needs_init=True,
+        data="multi-sensor RS instruction conversations (paper: MMRS-1M)",
+    ),
+}  # fmt: skip
+"""Stage name -> row; ``earthgpt train --stage`` offers exactly these keys (an EarthGPT-X row goes here)."""
+
+
+def stage_spec(stage: int | str) -> StageSpec:
+    """The row of ``stage`` (``1`` and ``"1"`` name the same row); ConfigError listing the rows otherwise."""
+    spec = STAGES.get(str(stage))
+    if spec is None:
+        raise ConfigError(f"unknown stage {stage}; choose one of {', '.join(STAGES)}")
+    return spec
+
+
+def group_of(name: str) -> Group:
+    """The parameter group of a parameter name (KeyError for names outside the EarthGPT layout)."""
+    for group, pattern in GROUP_RULES:
+        if pattern.search(name):
+            return group
+    raise KeyError(f"parameter {name!r} belongs to no group; extend GROUP_RULES in training/stages.py")
 
 
 # Parameters no forward pass reads, whatever the stage: DINOv2's mask token (masked-image pretraining only) and final
@@ -94,40 +145,25 @@ def unused_parameters(model: EarthGPT) -> set[str]:
 
 
 def train_everything(model: EarthGPT) -> list[str]:
-    """Make every parameter inside the computation trainable (``--stage scratch``) and freeze the rest, so that
-    every trainable parameter gets a gradient (DDP requires it). Returns the names left frozen."""
-    unused = unused_parameters(model)
-    for name, param in model.named_parameters():
-        param.requires_grad_(name not in unused)
-    logger.info("scratch: every parameter trains except %d outside the computation: %s", len(unused), sorted(unused))
-    return sorted(unused)
-
-
-def group_of(name: str) -> Group:
-    """The parameter group of a parameter name (KeyError for names outside the EarthGPT layout)."""
-    for group, pattern in GROUP_RULES:
-        if pattern.search(name):
-            return group
-    raise KeyError(f"parameter {name!r} belongs to no group; extend GROUP_RULES in training/stages.py")
+    """The ``scratch`` row: every parameter inside the computation trainable, the rest frozen, so that every trainable
+    parameter gets a gradient (DDP requires it). Returns the names left frozen."""
+    apply_stage(model, "scratch")
+    return sorted(unused_parameters(model))
 
 
 @dataclass
 class StageReport:
     """Trainable and frozen parameters after ``apply_stage``, per group."""
 
-    stage: int
+    stage: str
     name: str
     trainable_names: list[str] = field(default_factory=list)
     groups: dict[str, tuple[int, int, bool]] = field(default_factory=dict)
-    """group -> (tensors, parameters, trainable)."""
-
-    @property
-    def trainable_params(self) -> int:
-        return sum(n for _, n, t in self.groups.values() if t)
-
-    @property
-    def frozen_params(self) -> int:
-        return sum(n for _, n, t in self.groups.values() if not t)
+    """group -> (tensors, parameters, whether the stage trains the group)."""
+    trainable_params: int = 0
+    frozen_params: int = 0
+    unused_params: int = 0
+    """Parameters outside the computation (:func:`unused_parameters`): frozen even inside a trainable group."""
 
     def __str__(self) -> str:
         return self.table()
@@ -138,28 +174,47 @@ class StageReport:
             lines.append(f"{group:<16}{tensors:>9}{params:>16,}  {'trainable' if trainable else 'frozen'}")
         lines.append(f"{'trainable':<16}{'':>9}{self.trainable_params:>16,}")
         lines.append(f"{'frozen':<16}{'':>9}{self.frozen_params:>16,}")
+        if self.unused_params:
+            lines.append(f"{'of which unused':<16}{'':>9}{self.unused_params:>16,}  (outside the computation)")
         return "\n".join(lines)
 
 
-def apply_stage(model: EarthGPT, stage: int, seed: int | None = 0) -> StageReport:
+def apply_stage(model: EarthGPT, stage: int | str, seed: int | None = 0) -> StageReport:
     """Set ``requires_grad`` for ``stage`` (adding the stage-2 factors first if needed) and log the table."""
-    if stage not in STAGES:
-        raise ValueError(f"unknown stage {stage}; choose one of {sorted(STAGES)}")
-    spec = STAGES[stage]
+    spec = stage_spec(stage)
     if spec.adapters and not model.config.adapters:
         model.add_adapters(seed=seed)
-    report = StageReport(stage=stage, name=spec.name)
+    report = StageReport(stage=str(stage), name=spec.name)
     unused = unused_parameters(model)
     for name, param in model.named_parameters():
         group = group_of(name)
         trainable = group in spec.trainable and name not in unused
         param.requires_grad_(trainable)
-        tensors, count, _ = report.groups.get(group, (0, 0, trainable))
-        report.groups[group] = (tensors + 1, count + param.numel(), trainable)
+        tensors, count, _ = report.groups.get(group, (0, 0, group in spec.trainable))
+        report.groups[group] = (tensors + 1, count + param.numel(), group in spec.trainable)
+        if name in unused:  # outside the computation: frozen in every stage, even in a trainable group
+            report.unused_params += param.numel()
         if trainable:
+            report.trainable_params += param.numel()
             report.trainable_names.append(name)
+        else:
+            report.frozen_params += param.numel()
     logger.info("\n%s", report.table())
     return report
+
+
+def stage_info(model: EarthGPT) -> dict[str, dict[str, Any]]:
+    """Trainable and frozen counts per stage row, per group, for ``model`` (build it on the meta device)."""
+    info: dict[str, dict[str, Any]] = {}
+    for stage in STAGES:
+        report = apply_stage(model, stage)
+        info[stage] = {
+            "name": report.name,
+            "trainable": report.trainable_params,
+            "frozen": report.frozen_params,
+            "groups": {g: {"params": n, "trainable": t} for g, (_, n, t) in report.groups.items()},
+        }
+    return info
 
 
 def merge_adapters(model: EarthGPT) -> list[str]:
@@ -168,7 +223,7 @@ def merge_adapters(model: EarthGPT) -> list[str]:
 
 
 def export_merged(model: EarthGPT, out_dir: str | Path) -> Path:
-    """Write the model with its adapters merged (loadable by EarthGPT.from_pretrained); ``model`` is unchanged."""
+    """Write the model with its adapters merged (loadable by models.load_pretrained); ``model`` is unchanged."""
     has_adapters = any(isinstance(m, ScaleBiasLinear) for m in model.modules())
     if not has_adapters:
         return model.save_pretrained(out_dir)

@@ -13,15 +13,12 @@ import yaml
 
 from earthgpt.data.corpus.splits import SplitError, check_training_split, split_options
 from earthgpt.data.instructions.convert import InstructionOptions
+from earthgpt.errors import ConfigError
 
 ObbClip = Literal["polygon_quad", "min_area_rect"]
 Missing = Literal["fail", "skip"]
 OBB_CLIP_CHOICES: tuple[str, ...] = ("polygon_quad", "min_area_rect")
 DATA_ENV = "EARTHGPT_DATA"
-
-
-class ConfigError(ValueError):
-    """A BuildConfig field (or a YAML config file) holds a value the builder cannot use; the message names it."""
 
 
 @dataclass
