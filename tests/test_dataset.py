@@ -45,7 +45,9 @@ def test_image_cache_reads_once_and_stays_bounded(data_root: Path, monkeypatch: 
 
     reads: list[Path] = []
     real = dataset.load_image
-    monkeypatch.setattr(dataset, "load_image", lambda ref, root: reads.append(ref.resolve(root)) or real(ref, root))
+    monkeypatch.setattr(
+        dataset, "load_image", lambda ref, root, **kw: reads.append(ref.resolve(root)) or real(ref, root, **kw)
+    )
     cache = ImageCache(data_root, size=32, max_items=1)
     first = cache(RSSCN7_GRASS)
     assert first.shape == (3, 32, 32) and first.dtype == np.float32 and 0.0 <= first.min() <= first.max() <= 1.0
@@ -79,3 +81,24 @@ def test_dataset_refuses_conversations_without_an_image(tmp_path: Path) -> None:
     convs = [Conversation("text-only", (Message.user("hello"), Message.assistant("hi")))]
     with pytest.raises(ValueError, match="1 conversations have no image \\(first: text-only\\)"):
         ConversationDataset(convs, _template(), image_size=32, image_root=tmp_path)
+
+
+def test_dataset_skips_an_unreadable_image_and_reports_it(data_root: Path, tmp_path: Path) -> None:
+    good = tmp_path / "good.jpg"
+    good.write_bytes(RSSCN7_GRASS.resolve(data_root).read_bytes())
+    (tmp_path / "cut.jpg").write_bytes(good.read_bytes()[:300])  # a truncated JPEG
+    convs = [
+        Conversation(name, (Message.user("what is this?", ImageRef(path=f"{name}.jpg", width=400, height=400)),
+                            Message.assistant(name)))
+        for name in ("good", "cut")
+    ]  # fmt: skip
+    template = _template()
+    dataset = ConversationDataset(convs, template, image_size=32, image_root=tmp_path)
+    item = dataset[1]  # the truncated image's turn: the next readable conversation takes its place
+    assert item["input_ids"].tolist() == template.encode(convs[0]).input_ids
+    assert list(dataset.unreadable) == ["cut"] and "cut.jpg" in dataset.unreadable["cut"]
+    assert dataset[1]["input_ids"].tolist() == item["input_ids"].tolist()  # known bad: skipped without a re-read
+    (tmp_path / "good.jpg").write_bytes(b"")
+    dataset.images = ImageCache(tmp_path, 32)
+    with pytest.raises(ImageReadError, match="no conversation of the corpus has a readable image"):
+        dataset[0]

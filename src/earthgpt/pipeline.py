@@ -167,7 +167,13 @@ def fit(
     """Train ``model`` on conversations (images resolved against ``image_root``) with the stage of ``config``."""
     template = ChatTemplate(tok, model.num_image_tokens, max_length=max_length)
     dataset = ConversationDataset(conversations, template, model.image_size, image_root)
-    return run_stage(model, dataset, Collator(int(tok.pad_token_id)), config)
+    result = run_stage(model, dataset, Collator(int(tok.pad_token_id)), config)
+    if dataset.unreadable:
+        first = next(iter(dataset.unreadable.items()))
+        log.warning(
+            "%d conversations skipped, their images unreadable (first: %s: %s)", len(dataset.unreadable), *first
+        )
+    return result
 
 
 def train_from_build(run: TrainRun) -> TrainResult:

@@ -14,7 +14,7 @@ from torch.utils.data import Dataset
 
 from earthgpt.data.chat_template import IGNORE_INDEX, ChatTemplate
 from earthgpt.data.conversation import Conversation
-from earthgpt.data.imagery import load_image, model_input
+from earthgpt.data.imagery import ImageReadError, load_image, model_input
 from earthgpt.data.records import ImageRef
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,13 @@ class ImageCache:
 
 
 class ConversationDataset(Dataset[dict[str, Any]]):
-    """Map-style dataset of encoded conversations; every conversation must hold one image."""
+    """Map-style dataset of encoded conversations; every conversation must hold one image.
+
+    An image that cannot be read when first used (a build made before its checks, a file damaged since) does not stop
+    training: the conversation is skipped with a warning naming the file, recorded in ``unreadable`` (conversation id
+    -> the error), and the next readable conversation in index order takes its place, so the batch and the data order
+    stay deterministic.
+    """
 
     def __init__(
         self,
@@ -72,6 +78,7 @@ class ConversationDataset(Dataset[dict[str, Any]]):
         self.conversations = list(conversations)
         self.template = template
         self.images = ImageCache(image_root, image_size)
+        self.unreadable: dict[str, str] = {}
         missing = [c.id for c in self.conversations if c.image is None]
         if missing:
             raise ValueError(f"{len(missing)} conversations have no image (first: {missing[0]}); drop or fix them")
@@ -80,15 +87,26 @@ class ConversationDataset(Dataset[dict[str, Any]]):
         return len(self.conversations)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
-        conv = self.conversations[index]
-        enc = self.template.encode(conv)
-        image = conv.image
-        assert image is not None  # checked in __init__
-        return {
-            "pixel_values": torch.from_numpy(self.images(image)),
-            "input_ids": torch.tensor(enc.input_ids, dtype=torch.long),
-            "labels": torch.tensor(enc.labels, dtype=torch.long),
-        }
+        for step in range(len(self.conversations)):
+            conv = self.conversations[(index + step) % len(self.conversations)]
+            if conv.id in self.unreadable:
+                continue
+            assert conv.image is not None  # checked in __init__
+            try:
+                pixels = self.images(conv.image)
+            except ImageReadError as err:
+                self.unreadable[conv.id] = str(err)
+                log.warning("skipping conversation %s: %s", conv.id, err)
+                continue
+            enc = self.template.encode(conv)
+            return {
+                "pixel_values": torch.from_numpy(pixels),
+                "input_ids": torch.tensor(enc.input_ids, dtype=torch.long),
+                "labels": torch.tensor(enc.labels, dtype=torch.long),
+            }
+        raise ImageReadError(
+            str(self.images.root), "no conversation of the corpus has a readable image", "check the build's data root"
+        )
 
 
 class Collator:
