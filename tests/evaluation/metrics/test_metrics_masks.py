@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from PIL import Image
 from pycocotools import mask as coco_mask
 
 from earthgpt.evaluation.metrics.masks import decode_rle_counts, mask_iou, mask_runs, mask_scores
@@ -48,7 +49,7 @@ def test_every_form_gives_the_same_iou() -> None:
         assert mask_iou(form, target) == pytest.approx(4 / 17)
     square = [[0.0, 2.0, 3.0, 2.0, 3.0, 5.0, 0.0, 5.0]]
     ref = coco_mask.merge(coco_mask.frPyObjects(square, 5, 6))
-    assert mask_runs(square, (5, 6)).area == coco_mask.area(ref)
+    assert mask_runs(square, (5, 6)).area == coco_mask.area(ref) == 9  # 3 x 3 pixels by hand
     assert mask_iou(square, _rle(target), (5, 6)) == coco_mask.iou([ref], [_rle(target)], [0])[0, 0]
 
 
@@ -100,6 +101,10 @@ def test_bad_input_is_named() -> None:
         mask_scores([np.zeros((3, 3)), np.zeros((4, 4))], [np.zeros((3, 3)), np.zeros((3, 3))])
     with pytest.raises(ValueError, match="target 0: RLE counts sum to 3"):
         mask_scores([None], [{"size": [2, 2], "counts": [1, 2]}])
+    with pytest.raises(ValueError, match="target 0: RLE 'size' must be"):
+        mask_scores([None], [{"size": [2], "counts": [4]}])
+    with pytest.raises(ValueError, match="prediction 0: RLE counts must be COCO text"):
+        mask_scores([{"size": [2, 2], "counts": [1.5, 2.5]}], [np.zeros((2, 2))])
     with pytest.raises(ValueError, match="target 0: polygons carry no image size"):
         mask_scores([None], [[[0, 0, 1, 0, 1, 1]]])
     with pytest.raises(ValueError, match="polygon 0 has 4 coordinates"):
@@ -153,3 +158,19 @@ def test_hrsid_polygons_equal_pycocotools(data_root: Path) -> None:
     s = mask_scores(preds, targets)
     assert len(refs) == 45
     np.testing.assert_array_equal(s.ious, refs)
+
+
+def test_hrsid_mini_png_masks_equal_pycocotools(data_root: Path) -> None:
+    """Whole-tile SAR ship masks (800x800 PNG, ships green) as arrays, predictions as compressed RLE."""
+    paths = sorted((data_root / "hrsid_mini/mini_test/masks").glob("*.png"))
+    targets = [(np.asarray(Image.open(p).convert("RGB"))[..., 1] > 127).astype(np.uint8) for p in paths]
+    preds = [_rle(np.roll(t, (k % 4, 2), axis=(0, 1))) for k, t in enumerate(targets)]
+    s = mask_scores(preds, targets)
+    refs = [coco_mask.iou([p], [_rle(t)], [0])[0, 0] for p, t in zip(preds, targets, strict=True)]
+    assert len(paths) == 36
+    np.testing.assert_array_equal(s.ious, refs)
+    inter = sum(
+        int(coco_mask.area(coco_mask.merge([p, _rle(t)], intersect=True))) for p, t in zip(preds, targets, strict=True)
+    )
+    union = sum(int(coco_mask.area(coco_mask.merge([p, _rle(t)]))) for p, t in zip(preds, targets, strict=True))
+    assert s.ciou == pytest.approx(inter / union, abs=1e-15)

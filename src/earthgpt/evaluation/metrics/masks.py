@@ -129,6 +129,17 @@ def _polygon_counts(polygons: Sequence[Sequence[float]], size: tuple[int, int], 
     return decode_rle_counts(rle["counts"], name)
 
 
+def _rle_size(size: Any, name: str) -> tuple[int, int]:
+    """An RLE's [height, width], checked."""
+    if (
+        not isinstance(size, Sequence | np.ndarray)
+        or len(size) != 2
+        or not all(isinstance(v, int | np.integer) and v >= 0 for v in size)
+    ):
+        raise ValueError(f"{name}: RLE 'size' must be [height, width] as two non-negative integers, got {size!r}")
+    return int(size[0]), int(size[1])
+
+
 def mask_runs(mask: MaskLike, size: tuple[int, int] | None = None, name: str = "mask") -> Runs:
     """Any accepted mask form -> Runs; ``size`` (height, width) is required for polygons, checked otherwise."""
     if isinstance(mask, np.ndarray):
@@ -139,9 +150,14 @@ def mask_runs(mask: MaskLike, size: tuple[int, int] | None = None, name: str = "
     elif isinstance(mask, dict):
         if "size" not in mask or "counts" not in mask:
             raise ValueError(f"{name}: an RLE needs 'size' [h, w] and 'counts'; got keys {sorted(mask)}")
-        hw = (int(mask["size"][0]), int(mask["size"][1]))
+        hw = _rle_size(mask["size"], name)
         counts = mask["counts"]
-        raw = decode_rle_counts(counts, name) if isinstance(counts, str | bytes) else np.asarray(counts)
+        if isinstance(counts, str | bytes):
+            raw = decode_rle_counts(counts, name)
+        elif isinstance(counts, Sequence | np.ndarray) and all(isinstance(c, int | np.integer) for c in counts):
+            raw = np.asarray(counts, dtype=np.int64)
+        else:
+            raise ValueError(f"{name}: RLE counts must be COCO text (compressed) or a list of ints (uncompressed)")
         runs = Runs.from_counts(raw, hw, name)
     else:
         if size is None:
