@@ -101,6 +101,8 @@ def test_bad_input_is_named() -> None:
         mask_scores([np.zeros((3, 3)), np.zeros((4, 4))], [np.zeros((3, 3)), np.zeros((3, 3))])
     with pytest.raises(ValueError, match="target 0: RLE counts sum to 3"):
         mask_scores([None], [{"size": [2, 2], "counts": [1, 2]}])
+    with pytest.raises(ValueError, match=r"prediction 0: RLE counts must be .* in 0\.\.height\*width"):
+        mask_scores([{"size": [2, 2], "counts": [9, -5]}], [np.zeros((2, 2))])  # sums to 4, runs impossible
     with pytest.raises(ValueError, match="target 0: RLE 'size' must be"):
         mask_scores([None], [{"size": [2], "counts": [4]}])
     with pytest.raises(ValueError, match="prediction 0: RLE counts must be COCO text"):

@@ -55,8 +55,8 @@ class Runs:
     def from_counts(cls, counts: np.ndarray, size: tuple[int, int], name: str) -> Runs:
         """Runs from COCO counts (0s first); the counts must sum to height * width."""
         counts = np.asarray(counts, dtype=np.int64)
-        if counts.ndim != 1 or (counts < 0).any():
-            raise ValueError(f"{name}: RLE counts must be a flat list of non-negative run lengths")
+        if counts.ndim != 1 or (counts < 0).any() or (counts > size[0] * size[1]).any():
+            raise ValueError(f"{name}: RLE counts must be a flat list of run lengths in 0..height*width")
         if int(counts.sum()) != size[0] * size[1]:
             raise ValueError(
                 f"{name}: RLE counts sum to {int(counts.sum())}, not height*width = {size[0]}*{size[1]}; "
