@@ -143,7 +143,9 @@ def referring_scores(
 ) -> ReferringScores:
     """Accuracy, SS and S-IoU of one answer per region (None = did not parse) against its category name.
 
-    ``encoder`` defaults to ``load_sentence_encoder()`` (the shipped all-MiniLM-L6-v2).
+    ``encoder`` defaults to ``load_sentence_encoder()`` (the shipped all-MiniLM-L6-v2), loaded on each call
+    that has something to embed: pass one encoder when scoring many times. Region captions need no
+    function of their own: ``caption_scores`` takes any keys, e.g. one per region.
     """
     if len(predictions) != len(targets):
         raise ValueError(f"{len(predictions)} answers but {len(targets)} targets: one answer per region")
