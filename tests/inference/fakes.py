@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -65,6 +66,7 @@ def write_geotiff(
 ) -> Path:
     """[C, H, W] as a GeoTIFF with 10 m pixels at (500000, 4000000) in ``crs`` (None: a plain TIFF, no CRS)."""
     import rasterio
+    from rasterio.errors import NotGeoreferencedWarning
     from rasterio.transform import from_origin
 
     c, h, w = bands.shape
@@ -75,6 +77,8 @@ def write_geotiff(
         profile.update(crs=crs, transform=from_origin(500000.0, 4000000.0, 10.0, 10.0))
     if nodata is not None:
         profile["nodata"] = nodata
-    with rasterio.open(path, "w", **profile) as ds:
-        ds.write(bands)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        with rasterio.open(path, "w", **profile) as ds:
+            ds.write(bands)
     return path

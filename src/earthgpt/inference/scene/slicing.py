@@ -44,6 +44,9 @@ def open_scene(path: str | Path) -> Scene:
     import rasterio
     from rasterio.errors import NotGeoreferencedWarning, RasterioIOError
 
+    gdal_log = logging.getLogger("rasterio._env")
+    level = gdal_log.level
+    gdal_log.setLevel(logging.ERROR)  # GDAL's notes on geokeys against the EPSG registry; the CRS is still read
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", NotGeoreferencedWarning)
@@ -53,6 +56,8 @@ def open_scene(path: str | Path) -> Scene:
                 nodata = None if ds.nodata is None else float(ds.nodata)
     except RasterioIOError as e:
         raise ImageReadError(p, f"GDAL cannot open it ({e})", "replace the file with a valid GeoTIFF") from e
+    finally:
+        gdal_log.setLevel(level)
     return Scene(p, info, crs or None, (t.a, t.b, t.c, t.d, t.e, t.f), nodata)
 
 
