@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from shapely.geometry import Polygon
 
-from earthgpt.geometry import HBB, OBB, LabeledBox, obb_from_rotated
+from earthgpt.geometry import HBB, LabeledBox, box_corners, obb_from_rotated
 from earthgpt.inference.scene import Answer, merge_boxes, nms, scene_boxes
 from earthgpt.inference.scene.predict import box_scores
 
@@ -37,7 +37,7 @@ def test_nms_is_class_wise() -> None:
 
 def _reference_poly_nms(boxes: list[LabeledBox], thresh: float) -> list[int]:
     """DOTA devkit's py_cpu_nms_poly, written plainly with shapely polygons."""
-    polys = [Polygon(b.box.corners()) for b in boxes if isinstance(b.box, OBB)]
+    polys = [Polygon(box_corners(b.box)) for b in boxes]
     order = sorted(range(len(boxes)), key=lambda i: -(boxes[i].score or 0.0))
     keep = []
     while order:
@@ -50,13 +50,20 @@ def _reference_poly_nms(boxes: list[LabeledBox], thresh: float) -> list[int]:
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_obb_nms_matches_a_shapely_reference(seed: int) -> None:
+@pytest.mark.parametrize("kind", ["hbb", "obb"])
+def test_nms_matches_a_shapely_reference(seed: int, kind: str) -> None:
     rng = np.random.default_rng(seed)
     boxes = []
     for _ in range(60):
         cx, cy = rng.uniform(0, 100, 2)
         w, h = rng.uniform(5, 25, 2)
-        boxes.append(LabeledBox("ship", obb_from_rotated(cx, cy, w, h, rng.uniform(0, 180), True), rng.uniform()))
+        angle = rng.uniform(0, 180)
+        box = (
+            HBB(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
+            if kind == "hbb"
+            else obb_from_rotated(cx, cy, w, h, angle, True)
+        )
+        boxes.append(LabeledBox("ship", box, rng.uniform()))
     got = nms(boxes, 0.3)
     assert got == _reference_poly_nms(boxes, 0.3)
     assert 5 < len(got) < 60

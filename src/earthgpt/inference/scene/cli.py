@@ -49,6 +49,7 @@ def cmd_scene(args: argparse.Namespace) -> int:
     """Run the scene; bad input (unreadable, truncated, not a TIFF) is one line on stderr and exit status 2."""
     from earthgpt.data.imagery import ImageReadError
     from earthgpt.inference.scene.predict import PredictorTiles
+    from earthgpt.inference.scene.profiles import check_bands
     from earthgpt.inference.scene.run import SceneJob, question_for, run_scene
     from earthgpt.inference.scene.slicing import open_scene
 
@@ -59,8 +60,10 @@ def cmd_scene(args: argparse.Namespace) -> int:
         model_id=str(Path(args.model).resolve()), fresh=args.fresh,
     )  # fmt: skip
     try:
-        question_for(job)  # refuse a bad task or scene before the model is loaded
-        open_scene(job.scene)
+        question_for(job)  # refuse a bad task, scene or band list before the model is loaded
+        scene = open_scene(job.scene)
+        if job.bands:
+            check_bands(job.bands, scene.info.bands, scene.path)
         model = PredictorTiles(args.model, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
         result = run_scene(job, model, progress=not args.quiet)
     except (ImageReadError, NotImplementedError) as e:
