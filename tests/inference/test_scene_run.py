@@ -4,6 +4,11 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -135,3 +140,43 @@ def test_ask_answers_every_tile_and_segment_is_not_implemented(tmp_path: Path) -
     assert math.isclose(x0, 500000.0 + 600.0) and math.isclose(y0, 4000000.0)
     with pytest.raises(NotImplementedError, match="mask decoder"):
         run_scene(SceneJob(scene=path, out=tmp_path / "s.geojson", task="segment"), ValueDetector(), progress=False)
+
+
+_KILLED_RUN = """
+import sys, time
+from pathlib import Path
+from earthgpt.inference.scene import SceneJob, run_scene
+from tests.inference.fakes import ValueDetector
+
+class Slow(ValueDetector):
+    def answer(self, tiles, question):
+        time.sleep(0.3)
+        return super().answer(tiles, question)
+
+run_scene(SceneJob(scene=Path(sys.argv[1]), out=Path(sys.argv[2]), tile=100, overlap=0.4, batch_size=2), Slow())
+"""
+
+
+def test_a_sigkilled_process_resumes_to_the_same_bytes(tmp_path: Path) -> None:
+    path = _scene(tmp_path, [(40, _rect(90, 20, 12, 10)), (200, _rect(150, 70, 14, 16))])
+    (tmp_path / "a").mkdir(), (tmp_path / "b").mkdir()
+    job_a = SceneJob(scene=path, out=tmp_path / "a" / "r.geojson", tile=100, overlap=0.4, batch_size=2)
+    job_b = SceneJob(scene=path, out=tmp_path / "b" / "r.geojson", tile=100, overlap=0.4, batch_size=2)
+    run_scene(job_a, ValueDetector(), progress=False)
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root / "src"), str(root)])}
+    proc = subprocess.Popen([sys.executable, "-c", _KILLED_RUN, str(path), str(job_b.out)], env=env,
+                            stderr=subprocess.DEVNULL)  # fmt: skip
+    journal = outputs(job_b.out)["journal"]
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.is_file() and len(journal.read_text().splitlines()) >= 1 + 4:
+            break
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    finished = len(journal.read_text().splitlines()) - 1
+    assert 4 <= finished < 12 and not job_b.out.exists()  # killed mid-scene
+    resumed = ValueDetector()
+    assert run_scene(job_b, resumed, progress=False).complete and resumed.seen == 12 - finished
+    assert _files(job_a) == _files(job_b)
