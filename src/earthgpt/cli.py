@@ -313,6 +313,10 @@ def _use_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
     p.add_argument("--out", default="runs/demo", help="output directory")
     p.add_argument("--steps", type=int, default=None, help="training steps (default: the demo's)")
 
+    from earthgpt.inference.scene.cli import add_parser as add_scene_parser  # `earthgpt scene`: options and handler
+
+    add_scene_parser(sub)
+
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with ``only`` (a subcommand name), the generated flags of the other subcommands are left out
