@@ -24,7 +24,6 @@ from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_m
 from earthgpt.models.assemble import auto_config, describe, read_parts
 from earthgpt.models.info import info_config, model_info
 from earthgpt.training import TrainConfig, TrainResult
-from earthgpt.training.checkpoint import MODEL_FILE, read_model_tensors
 from earthgpt.training.recipes import recipe, run_stage
 from earthgpt.training.stages import stage_info, stage_spec
 
@@ -190,8 +189,7 @@ def train_from_build(run: TrainRun) -> TrainResult:
     result = fit(model, tok, conversations, Path(run.images) if run.images else root, config, run.max_length)
     processes = PartialState()
     if processes.is_main_process:  # one writer; the checkpoint holds the gathered weights under any engine
-        final = result.checkpoint_dir
-        model.save_pretrained(out, state_dict=read_model_tensors(final / MODEL_FILE) if final else None)
+        model.save_pretrained(out, state_dict=result.model_tensors)
         tok.save_pretrained(out)
         record = asdict(run) | {"train": dict(run.train), "resolved": config.to_dict()}
         (out / "train_run.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")

@@ -113,7 +113,7 @@ def build(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     config.write_text("sources:\n  - name: rsscn7\n    root: rsscn7\n    splits: [train]\n", encoding="utf-8")
     out = tmp / "data"
     assert main(["data", "build", "--config", str(config), "--data", str(data_root), "--out", str(out), "--quiet"]) == 0
-    (tmp / "run.yaml").write_text("log_every: 1\nprogress: false\nmax_length: 512\n", encoding="utf-8")
+    (tmp / "run.yaml").write_text("log_every: 1\nprogress_bar: false\nmax_length: 512\n", encoding="utf-8")
     return out
 
 
@@ -123,7 +123,7 @@ def _texts(build: Path) -> list[str]:
 
 
 def _train(build: Path, stage: str, init: Path, out: Path) -> None:
-    args = ["train", "--config", str(build.parent / "run.yaml"), "--data", str(build), "--stage", stage]
+    args = ["train", "--config", str(build.parent / "run.yaml"), "--build", str(build), "--stage", stage]
     assert main([*args, "--init", str(init), "--out", str(out), "--steps", "2", "--batch-size", "2"]) == 0
 
 

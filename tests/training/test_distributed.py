@@ -34,7 +34,7 @@ STEPS = 3
 GLOBAL_BATCH = 4
 FIRST_RTOL = 1e-6  # step 1: the same parameters, only the averaging differs
 RTOL = 5e-3  # later steps: the parameters differ by the rounding of the earlier steps too
-RUN_OPTIONS = "vocab_size: 256\nlog_every: 1\nprogress: false\nseed: 0\n"
+RUN_OPTIONS = "vocab_size: 256\nlog_every: 1\nprogress_bar: false\nseed: 0\n"
 STAGES = ("scratch", "1", "2")
 
 
@@ -92,7 +92,7 @@ class Runs:
     def args(self, stage: str, out: Path, batch: int, steps: int = STEPS) -> list[str]:
         """`earthgpt train` flags of one run; stages 1 and 2 start from the previous stage's reference model."""
         init = {"1": ["--init", str(self.tmp / "single-scratch")], "2": ["--init", str(self.tmp / "single-1")]}
-        args = ["--config", str(self.options), "--data", str(self.build), "--out", str(out), "--stage", stage]
+        args = ["--config", str(self.options), "--build", str(self.build), "--out", str(out), "--stage", stage]
         return [*args, *init.get(stage, []), "--steps", str(steps), "--batch-size", str(batch)]
 
     def finished(self, launcher: str, stage: str) -> Path:

@@ -18,7 +18,7 @@ from earthgpt.cli import main
 from earthgpt.data.conversation import Conversation
 from earthgpt.models import EarthGPT, EarthGPTConfig, build_model, paper_config, tiny_config
 from earthgpt.pipeline import corpus, fit, new_model, token_ids
-from earthgpt.training import TrainConfig
+from earthgpt.training.recipes import recipe
 from earthgpt.training.stages import apply_stage, train_everything, unused_parameters
 
 UNUSED_NAMES = {
@@ -65,7 +65,7 @@ def _model(size: str, stage: str, convs: list[Conversation]) -> tuple[EarthGPT, 
 
 
 def _gradients_of_one_step(
-    model: EarthGPT, tok: PreTrainedTokenizerBase, data: tuple[list[Conversation], Path], out: Path
+    model: EarthGPT, tok: PreTrainedTokenizerBase, stage: str, data: tuple[list[Conversation], Path], out: Path
 ) -> dict[str, float]:
     """|grad| summed per trainable parameter, recorded as backward accumulates it during one training step."""
     seen: dict[str, float] = {}
@@ -76,7 +76,7 @@ def _gradients_of_one_step(
                 lambda p, name=name: seen.__setitem__(name, seen[name] + float(p.grad.abs().sum()))  # type: ignore[union-attr]
             )
     convs, root = data
-    config = TrainConfig(out_dir=str(out), max_steps=1, batch_size=2, lr=1e-4, progress_bar=False)
+    config = recipe(stage, str(out), max_steps=1, batch_size=2, lr=1e-4, progress_bar=False)
     fit(model, tok, convs[:8], root, config, max_length=512)
     return seen
 
@@ -88,7 +88,7 @@ def test_every_trainable_parameter_gets_a_gradient(
 ) -> None:
     torch.manual_seed(0)
     model, tok = _model(size, stage, rsscn7[0])
-    grads = _gradients_of_one_step(model, tok, rsscn7, tmp_path)
+    grads = _gradients_of_one_step(model, tok, stage, rsscn7, tmp_path)
     assert grads, "the stage trains nothing"
     without = sorted(name for name, total in grads.items() if total == 0.0)
     assert without == [], f"trainable but outside the computation: {without}"

@@ -20,6 +20,7 @@ from earthgpt.training.stages import (
     merge_adapters,
     stage_info,
     stage_spec,
+    unused_parameters,
 )
 
 LAYERS, D, FFN, N = 4, 256, 688, 100
@@ -184,9 +185,15 @@ def test_zero_biases_leave_llama_unchanged() -> None:
 def test_scratch_trains_everything_and_stage_info_counts_each_row() -> None:
     model = _tiny()
     report = apply_stage(model, "scratch")
-    assert report.frozen_params == 0 and report.trainable_params == sum(p.numel() for p in model.parameters())
+    unused = sum(p.numel() for n, p in model.named_parameters() if n in unused_parameters(model))
+    assert unused > 0 and report.unused_params == unused  # mask token and final norms: outside the computation
+    assert (
+        report.frozen_params == unused
+        and report.trainable_params == sum(p.numel() for p in model.parameters()) - unused
+    )
+    assert {n for n, p in model.named_parameters() if not p.requires_grad} == unused_parameters(model)
     info = stage_info(build_model(info_config("tiny", vocab_size=512), device="meta"))
     assert list(info) == ["scratch", "1", "2"]
     assert info["2"]["trainable"] < info["1"]["trainable"] < info["scratch"]["trainable"]
-    assert info["scratch"]["frozen"] == 0
+    assert info["scratch"]["frozen"] == unused
     assert info["1"]["groups"]["projector"]["trainable"] and not info["2"]["groups"]["projector"]["trainable"]

@@ -60,6 +60,9 @@ class TrainResult:
     """The last checkpoint written (or resumed from, if nothing ran)."""
     log_path: Path | None = None
     """The JSONL log of the run."""
+    model_tensors: dict[str, torch.Tensor] | None = None
+    """Every tensor of the model at the end, gathered on the main process under any engine (None on the others):
+    what a model directory is written from, whatever the checkpoints keep (``save_full_model``)."""
 
 
 def seed_everything(seed: int) -> None:
@@ -343,6 +346,7 @@ class Trainer:
                 result.checkpoint_dir = self.save()
         bar.close()
         batches.close()  # stops DataLoader workers
+        result.model_tensors = full_model_state(acc, self.model, ckpt.model_state_keys(self.model, full=True))
         acc.unwrap_model(self.model, keep_fp32_wrapper=False)  # give the caller its model without autocast
         result.final_step = self.step
         if self.step >= cfg.end_step and result.start_step == self.step:

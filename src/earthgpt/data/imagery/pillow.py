@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from earthgpt.data.imagery.budget import ImageReadError, RasterInfo, Window, check_budget, max_pixels
+from earthgpt.data.imagery.budget import ImageReadError, RasterInfo, Window, check_budget
 
 VERIFY_DECODE_PIXELS = 1 << 22
 """Images up to this many pixels are decoded whole at build time; larger PNGs are checked chunk by chunk (CRC through
@@ -52,12 +52,11 @@ def _target(path: Path, mode: str) -> tuple[str, str]:
 def _opened(path: Path) -> Iterator[Image.Image]:
     """``Image.open`` with our pixel budget in place of Pillow's decompression-bomb limit (checked by the callers
     before any decode); Pillow's errors become :class:`ImageReadError`."""
-    budget, saved = max_pixels(), Image.MAX_IMAGE_PIXELS
+    saved = Image.MAX_IMAGE_PIXELS
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            if saved is not None and budget > 2 * saved:
-                Image.MAX_IMAGE_PIXELS = budget
+            Image.MAX_IMAGE_PIXELS = None  # opening reads the header only; every decode below checks our budget first
             with Image.open(path) as im:
                 yield im
     except ImageReadError:
