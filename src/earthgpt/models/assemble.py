@@ -3,8 +3,8 @@
 Each part's shape is read from its own files (``--size auto`` of ``earthgpt model init``), and the paper's
 choices are scaled onto it:
 
-* ViT layers: the paper takes blocks 6/12/18/24 of DINOv2-L's 24, i.e. the ends of the four quarters of the
-  depth; a checkpoint of depth n gives blocks round(n k / 4), k = 1..4 (ViT-S/B: 3/6/9/12, ViT-G: 10/20/30/40).
+* ViT layers: our paper size takes blocks 6/12/18/24 of DINOv2-L's 24 (the paper names no blocks; see
+  docs/paper-fidelity.md), the ends of the four quarters of the depth; a checkpoint of depth n gives blocks round(n k / 4), k = 1..4 (ViT-S/B: 3/6/9/12, ViT-G: 10/20/30/40).
 * ConvNeXt: every stage (strides 4/8/16/32 for the usual four), each projected to the ViT's width (the paper's
   1024 is DINOv2-L's width).
 * Token grid: input size / ViT patch size (224 / 14 = 16 by default); the input size must be a multiple of the
@@ -32,7 +32,7 @@ from earthgpt.models.convnext_weights import read_convnext_state
 log = logging.getLogger(__name__)
 
 PAPER_FRACTIONS: tuple[int, ...] = (1, 2, 3, 4)
-"""Blocks 6/12/18/24 of 24: the ends of the four quarters of the depth."""
+"""Blocks 6/12/18/24 of 24 (our choice: the paper names none): the ends of the four quarters of the depth."""
 DINOV2_TYPES: tuple[str, ...] = ("dinov2", "dinov2_with_registers")
 DECODER_ARCHITECTURES: dict[str, str] = {"LlamaForCausalLM": "llama", "MistralForCausalLM": "mistral"}
 VIT_HF_KEY = "vit_hf_config"
@@ -64,7 +64,7 @@ def _read_json(path: Path, what: str) -> dict[str, Any]:
 
 
 def paper_layers(depth: int) -> tuple[int, ...]:
-    """The paper's ViT layer pattern (6/12/18/24 of 24) mapped onto ``depth`` blocks."""
+    """Our paper-size ViT layer pattern (6/12/18/24 of 24) mapped onto ``depth`` blocks."""
     if depth < 1:
         raise ValueError(f"a ViT needs at least one block, got depth {depth}")
     return tuple(sorted({max(1, round(depth * k / 4)) for k in PAPER_FRACTIONS}))

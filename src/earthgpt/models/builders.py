@@ -216,7 +216,7 @@ def paper_config(
 ) -> EarthGPTConfig:
     """The paper's EarthGPT: DINOv2 ViT-L/14 + CLIP ConvNeXt-L + LLaMA-2-7B, 224 px, 256 visual tokens.
 
-    ViT blocks 6/12/18/24 and ConvNeXt strides 4/8/16/32 (each projected to 1024 channels) give 8192 channels per
+    ViT blocks 6/12/18/24 (our choice: the paper says "multi-layer" and names none) and ConvNeXt strides 4/8/16/32 (each projected to 1024 channels) give 8192 channels per
     token before the linear projection to 4096. The defaults are LLaMA-2's token ids plus one added image token.
     """
     return EarthGPTConfig(
