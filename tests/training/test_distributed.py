@@ -135,7 +135,10 @@ def _check_two_process_run(runs: Runs, stage: str, out: Path, engine: str) -> No
     model = load_pretrained(out)
     saved = ckpt.read_model_tensors(final / ckpt.MODEL_FILE)
     loaded = model.state_dict()
-    assert set(saved) == set(loaded)
+    if stage == "scratch":
+        assert set(saved) == set(loaded)
+    else:  # the paper stages' checkpoints keep what trains; the model directory has every tensor
+        assert set(saved) < set(loaded)
     assert all(torch.equal(saved[k], loaded[k]) for k in saved)
 
 

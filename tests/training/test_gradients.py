@@ -55,10 +55,10 @@ def rsscn7(data_root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[l
 
 
 def _model(size: str, stage: str, convs: list[Conversation]) -> tuple[EarthGPT, PreTrainedTokenizerBase]:
-    model, tok = new_model(convs, "tiny", vocab_size=256, seed=0)  # scratch: every used parameter trainable
+    model, tok = new_model(convs, "tiny", vocab_size=256, seed=0)
     if size == "paper-wiring":
         model = build_model(paper_wiring(**token_ids(tok)), seed=0)
-        train_everything(model)
+    train_everything(model)  # scratch: every used parameter trainable
     if stage != "scratch":
         apply_stage(model, int(stage))
     return model, tok

@@ -196,6 +196,7 @@ class Trainer:
         self.resume_dir = _resume_point(config, self.world_size)
         full = config.save_full_model
         self.model_keys = ckpt.model_state_keys(model, full=full)
+        self.all_keys = ckpt.model_state_keys(model, full=True)  # of the model before any engine wraps it
         self.num_samples = len(dataset)  # type: ignore[arg-type]
         self.state = ckpt.TrainerState(0, DataPosition().to_dict(), {}, self.world_size, [], "", None, 0)
         if self.resume_dir is not None:
@@ -346,7 +347,7 @@ class Trainer:
                 result.checkpoint_dir = self.save()
         bar.close()
         batches.close()  # stops DataLoader workers
-        result.model_tensors = full_model_state(acc, self.model, ckpt.model_state_keys(self.model, full=True))
+        result.model_tensors = full_model_state(acc, self.model, self.all_keys)
         acc.unwrap_model(self.model, keep_fp32_wrapper=False)  # give the caller its model without autocast
         result.final_step = self.step
         if self.step >= cfg.end_step and result.start_step == self.step:
