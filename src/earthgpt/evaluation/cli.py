@@ -4,41 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
 
-from earthgpt.data.conversation import Message
+from earthgpt.evaluation.answerers import ModelAnswerer
+from earthgpt.evaluation.box_confidence import BoxScorer, ClipScorer, LogprobScorer
 from earthgpt.evaluation.harness import REPORT_FILE, evaluate
-from earthgpt.evaluation.predictors import Request, Response
-from earthgpt.evaluation.score import score_file
-from earthgpt.evaluation.scorers import BoxScorer, ClipScorer, LogprobScorer
+from earthgpt.evaluation.score_predictions import score_file
 from earthgpt.evaluation.tasks import TASKS
 
-__all__ = ["ModelPredictor", "list_tasks", "parse_scorer", "run_eval", "run_score"]
+__all__ = ["list_tasks", "parse_scorer", "run_eval", "run_score"]
 
 log = logging.getLogger(__name__)
-
-
-class _Generator(Protocol):
-    """What :class:`ModelPredictor` needs of ``earthgpt.inference.predictor.Predictor``."""
-
-    def pixels(self, image: Any, root: str | Path | None = None) -> Any: ...
-
-    def generate(self, pixels: Sequence[Any], dialogues: Sequence[Sequence[Message]]) -> list[Any]: ...
-
-
-class ModelPredictor:
-    """Our model behind the evaluation protocol: one single-turn dialogue per request, token log-probabilities kept."""
-
-    def __init__(self, model: _Generator) -> None:
-        self.model = model
-
-    def predict(self, requests: Sequence[Request]) -> list[Response]:
-        pixels = [self.model.pixels(r.image, r.image_root) for r in requests]
-        dialogues = [[Message.user(r.prompt, r.image)] for r in requests]
-        out = self.model.generate(pixels, dialogues)
-        return [Response(g.text, list(g.token_logprobs), list(g.token_spans)) for g in out]
 
 
 def parse_scorer(text: str | None) -> BoxScorer:
@@ -73,7 +49,7 @@ def run_eval(args: argparse.Namespace) -> int:
 
     model = Predictor.load(args.model)
     summary = evaluate(
-        ModelPredictor(model),
+        ModelAnswerer(model),
         args.tasks,
         args.data,
         args.out,

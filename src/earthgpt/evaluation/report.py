@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from earthgpt.evaluation.plots import plot_confusion, plot_examples, plot_pr_curves
-from earthgpt.evaluation.scoring import TaskResult
+from earthgpt.evaluation.task_scores import TaskResult
 
 __all__ = ["render_report", "write_report"]
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +15,7 @@ from earthgpt.data.conversation import Message
 from earthgpt.data.imagery import load_image, model_input
 from earthgpt.data.records import ImageRef
 from earthgpt.data.tokenizer import load_tokenizer
+from earthgpt.inference.output import Generation
 from earthgpt.models import EarthGPT
 
 log = logging.getLogger(__name__)
@@ -23,15 +23,6 @@ log = logging.getLogger(__name__)
 
 #: Marks where the visual tokens go in a chat turn; the pixels themselves are passed to ``generate`` separately.
 INPUT_IMAGE = ImageRef(path="<input image>", width=0, height=0)
-
-
-@dataclass(frozen=True)
-class Generation:
-    """A generated answer, with each generated token's log-probability and its character span in ``text``."""
-
-    text: str
-    token_logprobs: list[float]
-    token_spans: list[tuple[int, int]]
 
 
 class Predictor:

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from earthgpt.data.records import ImageRef
-from earthgpt.evaluation.tasks.answers import label_key, match_category
+from earthgpt.evaluation.labels import find_category, label_key
 from earthgpt.evaluation.tasks.spec import BoxFormat, ParsedBox
 from earthgpt.geometry import HBB, OBB, Box
 from earthgpt.geometry.codec import parse_boxes
@@ -116,7 +116,7 @@ def _name_before(segment: str, categories: Sequence[str], previous: str = "") ->
     """The category named in the text before a box; else the previous box's label when only separators lie
     between them ("2 tanks {..}{..}"); else the sole category of a one-class task; else the raw text."""
     clean = re.sub(r"<[^<>]*>", " ", segment)
-    found = match_category(clean, categories)
+    found = find_category(clean, categories)
     if found is not None:
         return found
     words = re.split(r"[;:\n]", clean)[-1].strip(" \t.,")
@@ -202,7 +202,7 @@ def _coco(text: str, kind: BoxKind, image: ImageRef, cats: Sequence[str], r: Box
                 r.problems.append(f"unreadable COCO detection {str(d)[:40]!r}, dropped")
                 continue
             raw = str(d.get("category_name", d.get("label", d.get("category", ""))))
-            label = match_category(raw, cats) or (cats[0] if len(cats) == 1 and not raw else raw)
+            label = find_category(raw, cats) or (cats[0] if len(cats) == 1 and not raw else raw)
             _add(r, image, kind, box, label, (0, len(text)), score)
         return
     prev = 0
@@ -238,7 +238,7 @@ def _dota(text: str, kind: BoxKind, image: ImageRef, cats: Sequence[str], r: Box
         score = nums.pop(0) if n == 9 else None
         rest = [t for t in tokens[n:] if not t.isdigit()]
         raw = " ".join(rest)
-        label = match_category(raw, cats) or (cats[0] if len(cats) == 1 and not raw else raw)
+        label = find_category(raw, cats) or (cats[0] if len(cats) == 1 and not raw else raw)
         box: Box = OBB(tuple(nums))  # type: ignore[arg-type]
         _add(r, image, kind, box, label, span, score)
 
