@@ -186,20 +186,27 @@ def _pool_image(
     known = [i for i, b in enumerate(preds) if b.label in pool]
     inside = ioa_matrix([preds[i].box for i in known], regions).max(axis=1) if known and regions else None  # [P]
     row = {i: r for r, i in enumerate(known)}
+    ranked: dict[str, list[int]] = {}  # per class, its predictions in descending score order (stable)
+    for i in np.argsort(-scores, kind="stable").tolist():
+        if preds[i].label in pool:
+            ranked.setdefault(preds[i].label, []).append(i)
+    truths: dict[str, list[int]] = {}
+    for j, b in enumerate(gts):
+        truths.setdefault(b.label, []).append(j)
     for label, cls in pool.items():
-        g_idx = [j for j, b in enumerate(gts) if b.label == label]
-        diff = np.array([hard[j] for j in g_idx], dtype=bool)  # [G_c]
-        cls.num_gts += int((~diff).sum())
-        p_idx = [i for i in known if preds[i].label == label]
+        g_idx = truths.get(label, [])
+        cls.num_gts += sum(not hard[j] for j in g_idx)
+        p_idx = ranked.get(label)
         if not p_idx:
             continue
-        p_idx = [p_idx[k] for k in np.argsort(-scores[p_idx], kind="stable")]  # descending score, stable
-        sub = ious[np.array([row[i] for i in p_idx])[:, None], np.array(g_idx, dtype=np.int64)[None, :]]  # [P_c, G_c]
+        diff = np.array([hard[j] for j in g_idx], dtype=bool)  # [G_c]
+        rows = [row[i] for i in p_idx]
+        sub = ious[rows][:, g_idx]  # [P_c, G_c]
         cls.scores.append(scores[p_idx])
         for t in thresholds:
             outcome = match_predictions(sub, diff, t, matching)
             if inside is not None:  # a false positive inside an ignore region is ignored (COCO's crowd rule)
-                outcome[(outcome == FP) & (inside[[row[i] for i in p_idx]] >= t)] = IGNORED
+                outcome[(outcome == FP) & (inside[rows] >= t)] = IGNORED
             cls.outcomes[t].append(outcome)
 
 
