@@ -79,6 +79,10 @@ def _scene(samples: list[Sample], parsed: Mapping[str, Parsed]) -> tuple[dict, d
         "per_class": {k: _pct(v) for k, v in sc.per_class_accuracy.items()},
         "confusion": {"labels": list(sc.labels), "matrix": sc.confusion.tolist()},
         "unmatched": sc.num_unmatched,
+        "notes": [
+            "answers match a class when the whole answer names it after lower-casing, punctuation as spaces and a"
+            " plural s dropped (labels.match_category); other text is a miss"
+        ],
     }
     return metrics, details
 
