@@ -9,7 +9,7 @@ from pathlib import Path
 from earthgpt.data.corpus import build, iter_records, load_config
 from earthgpt.data.instructions import templates as T
 from earthgpt.data.records import DetectionRecord, SceneRecord
-from earthgpt.evaluation.cli import ModelPredictor
+from earthgpt.evaluation.answerers import ModelAnswerer
 from earthgpt.evaluation.harness import evaluate
 from earthgpt.inference.chat import chat
 from earthgpt.inference.predictor import Predictor
@@ -46,7 +46,7 @@ def run_demo(data_root: str | Path, out: str | Path, steps: int | None = None) -
         )
         yield f"model: trained {len(run.losses)} steps, loss {run.losses[0]:.3f} -> {run.losses[-1]:.3f}"
     metrics = evaluate(
-        ModelPredictor(Predictor.load(model_dir, max_new_tokens=16)), "rsscn7", root, out / "eval", plots=False
+        ModelAnswerer(Predictor.load(model_dir, max_new_tokens=16)), "rsscn7", root, out / "eval", plots=False
     )["tasks"]["rsscn7"]
     top1, n = metrics["metrics"]["top1"], metrics["counts"]["samples"]
     yield f"held-out RSSCN7 top-1: {top1:.1f}% on {n} test images (chance {100 / 7:.1f}%); report in {out / 'eval'}"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 
 from earthgpt.data.conversation import ImagePart, Message
-from earthgpt.evaluation.cli import EvalRun, ModelPredictor, ScoreRun, list_tasks, parse_scorer, run_eval, run_score
-from earthgpt.evaluation.predictors import Request
-from earthgpt.evaluation.scorers import LogprobScorer
+from earthgpt.evaluation.answerers import ModelAnswerer, Request
+from earthgpt.evaluation.box_confidence import LogprobScorer
+from earthgpt.evaluation.cli import EvalRun, ScoreRun, list_tasks, parse_scorer, run_eval, run_score
 from earthgpt.evaluation.tasks import TASKS, get_task, load_task
 
 
@@ -43,7 +43,7 @@ class _FakeModel:
 def test_model_predictor_asks_one_single_turn_dialogue_per_request(data_root: Path) -> None:
     data = load_task(get_task("rsscn7"), data_root, 2)
     fake = _FakeModel()
-    out = ModelPredictor(fake).predict([Request(s.id, s.image, data.root, s.prompt) for s in data.samples])
+    out = ModelAnswerer(fake).predict([Request(s.id, s.image, data.root, s.prompt) for s in data.samples])
     assert [r.text for r in out] == ["grass", "grass"] and out[0].token_spans == [(0, 5)]
     (turn,) = fake.dialogues[0]
     assert turn.role == "user" and turn.text == data.samples[0].prompt

@@ -9,16 +9,16 @@ from pathlib import Path
 import pytest
 
 from earthgpt.data.records import ANY_CLASS
-from earthgpt.evaluation.predictors import Response
 from earthgpt.evaluation.report import render_report
-from earthgpt.evaluation.scoring import score_task
+from earthgpt.evaluation.task_scores import score_task
 from earthgpt.evaluation.tasks import get_task, load_task
 from earthgpt.evaluation.tasks.boxtext import canonical_label
 from earthgpt.geometry.formats import hbb_to_coco
+from earthgpt.inference.output import Generation
 
 
-def _coco_answer(boxes: list[tuple[list[float], str, float]]) -> Response:
-    return Response(json.dumps([{"bbox": b, "category_name": c, "score": s} for b, c, s in boxes]))
+def _coco_answer(boxes: list[tuple[list[float], str, float]]) -> Generation:
+    return Generation(json.dumps([{"bbox": b, "category_name": c, "score": s} for b, c, s in boxes]))
 
 
 def test_val_keeps_the_images_without_objects_and_the_dontcare_regions(data_root: Path) -> None:
@@ -34,7 +34,7 @@ def test_train_difficult_objects_are_ignored_not_ground_truth(data_root: Path) -
     hard = [o for s in data.samples for o in s.ignored if o.label != ANY_CLASS]
     assert len(hard) == 23  # the <difficult>1</difficult> objects of normal_xml (23, in 19 train images)
     # an oracle that also boxes the difficult objects loses nothing; boxing them is no false positive
-    oracle = {s.id: Response(s.answer) for s in data.samples}
+    oracle = {s.id: Generation(s.answer) for s in data.samples}
     base = score_task(data, oracle, meteor=False)
     with_hard = {
         s.id: _coco_answer(

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from earthgpt.evaluation.answerers import DummyAnswerer, OracleAnswerer, Request
 from earthgpt.evaluation.harness import PREDICTIONS_FILE, evaluate, predict_task
 from earthgpt.evaluation.metrics import caption_scores
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
-from earthgpt.evaluation.predictors import DummyPredictor, OraclePredictor, Request, Response
 from earthgpt.evaluation.tasks import PAPER_TASKS, SAMPLE_TASKS, Sample, TaskDataError, TaskSpec, get_task, load_task
+from earthgpt.inference.output import Generation
 
 LIMIT = 6
 
@@ -61,9 +62,9 @@ def _total(metrics: dict) -> float:
 def _oracle_and_shuffled(specs: Sequence[TaskSpec], root: Path, tmp: Path) -> tuple[dict, dict]:
     samples = _samples(specs, root)
     meteor = FixedMeteor()
-    good = evaluate(OraclePredictor(samples), specs, root, tmp / "oracle", LIMIT, plots=False, meteor=meteor)
+    good = evaluate(OracleAnswerer(samples), specs, root, tmp / "oracle", LIMIT, plots=False, meteor=meteor)
     bad = evaluate(
-        OraclePredictor(samples, shuffle=True), specs, root, tmp / "shuffled", LIMIT, plots=False, meteor=meteor
+        OracleAnswerer(samples, shuffle=True), specs, root, tmp / "shuffled", LIMIT, plots=False, meteor=meteor
     )
     for spec in specs:
         mine = load_task(spec, root, LIMIT).samples
@@ -98,7 +99,7 @@ def test_dummy_scores_the_floor_on_the_paper_vqa_fakes(
     fake_root: Path, fake_paper_tasks: list[TaskSpec], tmp_path: Path
 ) -> None:
     specs = [t for t in fake_paper_tasks if t.name in ("crsvqa", "rsvqa_hr_test2")]
-    res = evaluate(DummyPredictor(), specs, fake_root, tmp_path, LIMIT, plots=False)["tasks"]
+    res = evaluate(DummyAnswerer(), specs, fake_root, tmp_path, LIMIT, plots=False)["tasks"]
     assert res["crsvqa"]["metrics"]["OA"] == 0.0 and res["crsvqa"]["counts"]["samples"] == 2
     assert set(res["rsvqa_hr_test2"]["metrics"].values()) == {0.0}  # presence, comparison, OA, AA
     assert res["rsvqa_hr_test2"]["counts"]["samples"] == 3
@@ -108,7 +109,7 @@ def test_oracle_captions_with_the_real_meteor_jar(data_root: Path, tmp_path: Pat
     """The one run of the METEOR jar here: the oracle's captions score METEOR 100 (each is one of its references)."""
     spec = get_task("rsicd_sample")
     samples = _samples([spec], data_root, None)
-    res = evaluate(OraclePredictor(samples), [spec], data_root, tmp_path, plots=False)["tasks"][spec.name]
+    res = evaluate(OracleAnswerer(samples), [spec], data_root, tmp_path, plots=False)["tasks"][spec.name]
     assert res["metrics"]["METEOR"] == pytest.approx(100.0)
     assert res["metrics"]["BLEU-4"] == pytest.approx(100.0) and res["metrics"]["ROUGE-L"] == pytest.approx(100.0)
     assert res["metrics"]["SPICE"] is None and any("SPICE" in n for n in res["details"]["notes"])
@@ -116,7 +117,7 @@ def test_oracle_captions_with_the_real_meteor_jar(data_root: Path, tmp_path: Pat
 
 def test_dummy_scores_the_floor_and_every_sample_counts(data_root: Path, tmp_path: Path) -> None:
     specs = [get_task(n) for n in ("aid", "hit_uav_hbb", "dior_rsvg_sample", "rsvqa_lr_sample")]
-    res = evaluate(DummyPredictor(), specs, data_root, tmp_path, LIMIT, plots=False)["tasks"]
+    res = evaluate(DummyAnswerer(), specs, data_root, tmp_path, LIMIT, plots=False)["tasks"]
     assert res["aid"]["metrics"]["top1"] == 0.0
     assert res["aid"]["counts"]["unparsed"] == res["aid"]["counts"]["samples"] == LIMIT
     assert res["hit_uav_hbb"]["metrics"] == {"AP@40": 0.0, "AP@50": 0.0}
@@ -128,7 +129,7 @@ def test_dummy_scores_the_floor_and_every_sample_counts(data_root: Path, tmp_pat
 def test_report_and_metrics_files_with_figures(data_root: Path, tmp_path: Path) -> None:
     specs = [get_task("rsscn7"), get_task("hit_uav_obb")]
     samples = _samples(specs, data_root, 3)
-    evaluate(OraclePredictor(samples), specs, data_root, tmp_path, 3, model_name="oracle")
+    evaluate(OracleAnswerer(samples), specs, data_root, tmp_path, 3, model_name="oracle")
     saved = json.loads((tmp_path / "metrics.json").read_text())
     assert saved["model"] == "oracle" and saved["tasks"]["rsscn7"]["metrics"]["top1"] == 100.0
     report = (tmp_path / "report.md").read_text()
@@ -141,7 +142,7 @@ def test_report_and_metrics_files_with_figures(data_root: Path, tmp_path: Path) 
 
 def test_paper_table_layout_in_the_report(fake_root: Path, fake_paper_tasks: list[TaskSpec], tmp_path: Path) -> None:
     specs = [t for t in fake_paper_tasks if t.table in ("Tab. III", "Tab. VIII")]
-    evaluate(OraclePredictor(_samples(specs, fake_root)), specs, fake_root, tmp_path, plots=False, model_name="m")
+    evaluate(OracleAnswerer(_samples(specs, fake_root)), specs, fake_root, tmp_path, plots=False, model_name="m")
     report = (tmp_path / "report.md").read_text()
     assert "| Method | clrs | nasc_tg2 |" in report
     assert "| EarthGPT (paper) | 77.37 | 74.72 |" in report
@@ -153,10 +154,10 @@ class _Counting:
     """Records the ids asked; answers like the oracle."""
 
     def __init__(self, samples: list[Sample]) -> None:
-        self.oracle = OraclePredictor(samples)
+        self.oracle = OracleAnswerer(samples)
         self.asked: list[str] = []
 
-    def predict(self, requests: Sequence[Request]) -> list[Response]:
+    def predict(self, requests: Sequence[Request]) -> list[Generation]:
         self.asked += [r.id for r in requests]
         return self.oracle.predict(requests)
 
@@ -183,15 +184,15 @@ def test_a_cached_answer_to_another_prompt_is_asked_again(data_root: Path, tmp_p
     data = load_task(get_task("rsscn7"), data_root, 2)
     path = tmp_path / "p.jsonl"
     path.write_text(json.dumps({"id": data.samples[0].id, "prompt": "old prompt", "text": "grass"}) + "\n")
-    dummy = DummyPredictor("field")
+    dummy = DummyAnswerer("field")
     responses, asked = predict_task(dummy, data, path)
     assert asked == 2 and responses[data.samples[0].id].text == "field"
 
 
 def test_a_predictor_returning_the_wrong_number_of_responses_is_an_error(data_root: Path, tmp_path: Path) -> None:
     class Short:
-        def predict(self, requests: Sequence[Request]) -> list[Response]:
-            return [Response("x")]
+        def predict(self, requests: Sequence[Request]) -> list[Generation]:
+            return [Generation("x")]
 
     data = load_task(get_task("rsscn7"), data_root, 3)
     with pytest.raises(RuntimeError, match="exactly one response per request"):
@@ -199,7 +200,7 @@ def test_a_predictor_returning_the_wrong_number_of_responses_is_an_error(data_ro
 
 
 def test_absent_data_fails_fast_or_is_listed(data_root: Path, tmp_path: Path) -> None:
-    dummy = DummyPredictor()
+    dummy = DummyAnswerer()
     with pytest.raises(TaskDataError, match="MAR20"):
         evaluate(dummy, "rsscn7,mar20_hbb", data_root, tmp_path, 2, plots=False)
     assert dummy.calls == []  # nothing predicted before the error

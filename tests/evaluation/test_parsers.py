@@ -7,7 +7,7 @@ import math
 import pytest
 
 from earthgpt.data.records import ImageRef
-from earthgpt.evaluation.tasks.answers import label_key, match_category
+from earthgpt.evaluation.labels import find_category, label_key
 from earthgpt.evaluation.tasks.boxtext import read_boxes
 from earthgpt.evaluation.tasks.parsers import (
     parse_caption,
@@ -184,8 +184,8 @@ def test_vqa_and_caption_parsers_keep_the_text() -> None:
 
 def test_lenient_matching_prefers_the_longest_category() -> None:
     cats = ["residential", "dense residential", "river"]
-    assert match_category("a dense residential area near a river", cats) == "dense residential"
-    assert match_category("nothing here", cats) is None
+    assert find_category("a dense residential area near a river", cats) == "dense residential"
+    assert find_category("nothing here", cats) is None
     assert label_key("Storage_Tanks") == label_key("storage tank") == "storage tank"
     assert label_key("grass") == "grass"  # a double s is not a plural
 

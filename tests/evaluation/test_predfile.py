@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from earthgpt.evaluation.predfile import append_predictions, read_predictions
-from earthgpt.evaluation.predictors import Response
+from earthgpt.inference.output import Generation
 
 
 def test_bad_lines_are_counted_not_fatal(tmp_path: Path) -> None:
@@ -39,20 +39,20 @@ def test_missing_file_reads_as_empty(tmp_path: Path) -> None:
 
 def test_token_data_round_trips_and_bad_token_data_is_dropped(tmp_path: Path) -> None:
     p = tmp_path / "p.jsonl"
-    append_predictions(p, [("a", "q", Response("car [0,0,1,1]", [-0.5, -1.0], [(0, 3), (4, 13)]))])
+    append_predictions(p, [("a", "q", Generation("car [0,0,1,1]", [-0.5, -1.0], [(0, 3), (4, 13)]))])
     with p.open("a", encoding="utf-8") as f:
         f.write(json.dumps({"id": "b", "text": "x", "token_logprobs": [0.1], "token_spans": [[0, 1], [1, 2]]}) + "\n")
     pf = read_predictions(p)
-    assert pf.responses["a"] == Response("car [0,0,1,1]", [-0.5, -1.0], [(0, 3), (4, 13)])
+    assert pf.responses["a"] == Generation("car [0,0,1,1]", [-0.5, -1.0], [(0, 3), (4, 13)])
     assert pf.prompts["a"] == "q"
     assert pf.responses["b"].token_logprobs is None  # lengths disagree
 
 
 def test_append_after_a_truncated_line_keeps_the_new_line(tmp_path: Path) -> None:
     p = tmp_path / "p.jsonl"
-    append_predictions(p, [("a", "q", Response("one"))])
+    append_predictions(p, [("a", "q", Generation("one"))])
     with p.open("a", encoding="utf-8") as f:
         f.write('{"id": "b", "te')  # killed mid-write
-    append_predictions(p, [("c", "q", Response("three"))])
+    append_predictions(p, [("c", "q", Generation("three"))])
     pf = read_predictions(p)
     assert set(pf.responses) == {"a", "c"} and pf.malformed == 1

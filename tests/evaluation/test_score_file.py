@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from earthgpt.evaluation.metrics import detection_ap
-from earthgpt.evaluation.score import score_file
+from earthgpt.evaluation.score_predictions import score_file
 from earthgpt.evaluation.tasks import get_task, load_task
 from earthgpt.geometry import HBB, LabeledBox
 from earthgpt.geometry.formats import hbb_to_coco, obb_to_dota, to_falcon, to_geochat

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from pycocotools import mask as mask_utils
 
 from earthgpt.geometry import HBB, OBB, box_iou, hbb_iou, hbb_to_obb, iou_matrix, obb_from_rotated, obb_iou
+from earthgpt.geometry.iou import box_polygon, convex_intersection_area, iou_matrices
 from tests.geometry.strategies import hbbs, rect_obbs
 
 SQ2 = math.sqrt(2.0)
@@ -149,3 +150,29 @@ def test_matrix_equals_pairwise(preds: list, gts: list) -> None:  # type: ignore
         for j, g in enumerate(gts):
             assert m[i, j] == pytest.approx(box_iou(p, g), abs=1e-9)
             assert 0.0 <= m[i, j] <= 1.0
+
+
+@settings(max_examples=100, deadline=None)
+@given(rect_obbs(min_size=0.01), rect_obbs(min_size=0.01))
+@example(*_INSIDE_TOUCHING)
+def test_batched_convex_clipping_equals_shapely(a: OBB, b: OBB) -> None:
+    pair = np.array([a.corners()]), np.array([b.corners()])
+    got = convex_intersection_area(*pair)[0]
+    assert got == pytest.approx(box_polygon(a).intersection(box_polygon(b)).area, abs=1e-12)  # type: ignore[union-attr]
+    reversed_winding = convex_intersection_area(pair[0][:, ::-1], pair[1])[0]
+    assert reversed_winding == pytest.approx(got, abs=1e-12)
+
+
+def test_iou_matrices_per_group_with_non_convex_bow_tie_and_empty_groups() -> None:
+    square = OBB((0, 0, 10, 0, 10, 10, 0, 10))
+    dart = OBB((0, 0, 10, 0, 2, 2, 0, 10))  # valid but not convex: shapely computes it
+    bow_tie = OBB((0, 0, 10, 10, 10, 0, 0, 10))  # self-crossing: IoU 0, as box_polygon says
+    far = OBB((100, 100, 110, 100, 110, 110, 100, 110))  # removed by the HBB prefilter
+    groups = [([square, dart], [square, bow_tie, far]), ([], [square]), ([HBB(0, 0, 10, 10)], [dart]), ([dart], [])]
+    got = iou_matrices(groups)
+    assert [m.shape for m in got] == [(2, 3), (0, 1), (1, 1), (1, 0)]
+    want = [[box_iou(p, g) for g in groups[0][1]] for p in groups[0][0]]
+    np.testing.assert_allclose(got[0], want, atol=1e-12)
+    assert got[0][0].tolist()[1:] == [0.0, 0.0]
+    assert got[0][1, 0] == pytest.approx(20 / 100)  # the dart (area 20) lies inside the square
+    assert got[2][0, 0] == pytest.approx(20 / 100)

@@ -4,45 +4,21 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
 
-from earthgpt.data.conversation import Message
 from earthgpt.errors import ConfigError
+from earthgpt.evaluation.answerers import ModelAnswerer
+from earthgpt.evaluation.box_confidence import BoxScorer, ClipScorer, LogprobScorer
 from earthgpt.evaluation.harness import REPORT_FILE, evaluate
-from earthgpt.evaluation.predictors import Request, Response
-from earthgpt.evaluation.score import score_file
-from earthgpt.evaluation.scorers import BoxScorer, ClipScorer, LogprobScorer
+from earthgpt.evaluation.score_predictions import score_file
 from earthgpt.evaluation.tasks import TASKS, BoxFormat
 
-__all__ = ["DATA_ENV", "EvalRun", "ModelPredictor", "ScoreRun", "list_tasks", "parse_scorer", "run_eval", "run_score"]
+__all__ = ["DATA_ENV", "EvalRun", "ScoreRun", "list_tasks", "parse_scorer", "run_eval", "run_score"]
 
 DATA_ENV = "EARTHGPT_DATA"
 
 log = logging.getLogger(__name__)
-
-
-class _Generator(Protocol):
-    """What :class:`ModelPredictor` needs of ``earthgpt.inference.predictor.Predictor``."""
-
-    def pixels(self, image: Any, root: str | Path | None = None) -> Any: ...
-
-    def generate(self, pixels: Sequence[Any], dialogues: Sequence[Sequence[Message]]) -> list[Any]: ...
-
-
-class ModelPredictor:
-    """Our model behind the evaluation protocol: one single-turn dialogue per request, token log-probabilities kept."""
-
-    def __init__(self, model: _Generator) -> None:
-        self.model = model
-
-    def predict(self, requests: Sequence[Request]) -> list[Response]:
-        pixels = [self.model.pixels(r.image, r.image_root) for r in requests]
-        dialogues = [[Message.user(r.prompt, r.image)] for r in requests]
-        out = self.model.generate(pixels, dialogues)
-        return [Response(g.text, list(g.token_logprobs), list(g.token_spans)) for g in out]
 
 
 def parse_scorer(text: str | None) -> BoxScorer:
@@ -125,7 +101,7 @@ def run_eval(run: EvalRun) -> int:
 
     model = Predictor.load(run.model, max_new_tokens=run.max_new_tokens)
     summary = evaluate(
-        ModelPredictor(model),
+        ModelAnswerer(model),
         run.tasks,
         data,
         run.out,

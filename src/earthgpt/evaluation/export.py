@@ -62,7 +62,7 @@ def aggregate(items):
         for item in items:
             f.write(json.dumps(item, ensure_ascii=False) + "\\n")
     try:
-        from earthgpt.evaluation.score import score_file
+        from earthgpt.evaluation.score_predictions import score_file
     except ImportError:
         return float("nan")
     result = score_file(TASK, path, data_root=DATA_ROOT, out_dir=HERE / "scores", limit=LIMIT)

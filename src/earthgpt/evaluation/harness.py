@@ -9,13 +9,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from earthgpt.evaluation.answerers import Answerer, Request
+from earthgpt.evaluation.box_confidence import BoxScorer, LogprobScorer
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
 from earthgpt.evaluation.predfile import append_predictions, read_predictions
-from earthgpt.evaluation.predictors import Predictor, Request, Response
 from earthgpt.evaluation.report import write_report
-from earthgpt.evaluation.scorers import BoxScorer, LogprobScorer
-from earthgpt.evaluation.scoring import TaskResult, score_task
+from earthgpt.evaluation.task_scores import TaskResult, score_task
 from earthgpt.evaluation.tasks import TaskData, TaskDataError, TaskSpec, load_task, resolve
+from earthgpt.inference.output import Generation
 
 __all__ = ["PREDICTIONS_FILE", "evaluate", "predict_task"]
 
@@ -27,8 +28,8 @@ REPORT_FILE = "report.md"
 
 
 def predict_task(
-    predictor: Predictor, data: TaskData, path: str | Path, batch_size: int = 8
-) -> tuple[dict[str, Response], int]:
+    predictor: Answerer, data: TaskData, path: str | Path, batch_size: int = 8
+) -> tuple[dict[str, Generation], int]:
     """Responses for every sample of a task, asking the predictor only for samples not yet in ``path``.
 
     ``path`` is the task's predictions JSONL: a cache that each finished batch is appended to, so a stopped run
@@ -81,7 +82,7 @@ def _load_all(
 
 
 def evaluate(
-    predictor: Predictor,
+    predictor: Answerer,
     tasks: str | Sequence[str | TaskSpec],
     data_root: str | Path,
     out_dir: str | Path,

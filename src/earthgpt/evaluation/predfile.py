@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from earthgpt.evaluation.predictors import Response
+from earthgpt.inference.output import Generation
 
 __all__ = ["PredictionFile", "append_predictions", "read_predictions"]
 
@@ -20,7 +20,7 @@ log = logging.getLogger(__name__)
 class PredictionFile:
     """What a predictions file held: one response per id, the prompt each was made for, and what was wrong."""
 
-    responses: dict[str, Response] = field(default_factory=dict)
+    responses: dict[str, Generation] = field(default_factory=dict)
     prompts: dict[str, str] = field(default_factory=dict)
     duplicates: int = 0
     """Lines whose id was already seen (only one line per id is kept)."""
@@ -73,13 +73,13 @@ def _add(out: PredictionFile, rid: str, row: dict[str, Any], text_key: str, keep
         out.non_string += 1
     fields = dict(row)
     fields["text"] = text if isinstance(text, str) else ""
-    out.responses[rid] = Response.from_dict(fields)
+    out.responses[rid] = Generation.from_dict(fields)
     prompt = row.get("prompt")
     if isinstance(prompt, str):
         out.prompts[rid] = prompt
 
 
-def append_predictions(path: str | Path, rows: Iterable[tuple[str, str, Response]]) -> None:
+def append_predictions(path: str | Path, rows: Iterable[tuple[str, str, Generation]]) -> None:
     """Append (id, prompt, response) lines and flush, so that a stopped run keeps what it finished."""
     p = Path(path)
     p.parent.mkdir(parents=True, exist_ok=True)

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from earthgpt.evaluation.plots import plot_confusion, plot_examples, plot_pr_curves
-from earthgpt.evaluation.scoring import TaskResult
+from earthgpt.evaluation.task_scores import TaskResult
 
 __all__ = ["render_report", "write_report"]
 
@@ -48,13 +48,25 @@ def _paper_table(table: str, results: Sequence[TaskResult], model: str) -> list[
     else:
         cols = [(r, m, f"{r.spec.name} {m}") for r in results for m in r.spec.metrics]
     paper = ["EarthGPT (paper)"] + [_num(r.spec.paper.get(m)) for r, m, _ in cols]
-    ours = [f"{model} (this run)"] + [_num(r.metrics.get(m)) for r, m, _ in cols]
+    other = [r for r in results if r.spec.kind == "detection" and not _paper_confidence(r)]
+    ours = [f"{model} (this run){' *' if other else ''}"] + [_num(r.metrics.get(m)) for r, m, _ in cols]
     titles = "; ".join(r.spec.title for r in results)
     lines = [f"### {table}: {titles}", ""]
     lines += _table(["Method"] + [c for _, _, c in cols], [paper, ours])
     extra = [f"{r.spec.name} {r.counts['samples']}" for r in results]
     lines += ["", "Samples scored: " + ", ".join(extra) + ".", ""]
+    for r in other:
+        lines += [
+            f"\\* {r.spec.name}: boxes ranked by {_sources(r.box_scores)}, not by the paper's RemoteCLIP score "
+            "(pass `--scorer clip:DIR` with RemoteCLIP converted as docs/evaluation.md shows); AP depends on it.",
+            "",
+        ]
     return lines
+
+
+def _paper_confidence(r: TaskResult) -> bool:
+    """True when every box was ranked by a CLIP score, as the paper ranks them (with RemoteCLIP weights)."""
+    return bool(r.box_scores) and set(r.box_scores) == {"clip"}
 
 
 def _sample_tables(results: Sequence[TaskResult]) -> list[str]:

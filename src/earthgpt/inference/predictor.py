@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ from earthgpt.data.dataset import pad_sequences
 from earthgpt.data.imagery import load_image, model_input
 from earthgpt.data.records import ImageRef
 from earthgpt.data.tokenizer import load_tokenizer
+from earthgpt.inference.output import Generation
 from earthgpt.models import EarthGPT, load_pretrained
 
 log = logging.getLogger(__name__)
@@ -28,15 +28,6 @@ INPUT_IMAGE = ImageRef(path="<input image>", width=0, height=0)
 
 class PromptTooLongError(ValueError):
     """A prompt that, with the answer's token budget, does not fit the model's position embeddings."""
-
-
-@dataclass(frozen=True)
-class Generation:
-    """A generated answer, with each generated token's log-probability and its character span in ``text``."""
-
-    text: str
-    token_logprobs: list[float]
-    token_spans: list[tuple[int, int]]
 
 
 class Predictor:

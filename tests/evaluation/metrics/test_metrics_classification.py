@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from earthgpt.evaluation.metrics.classification import classification_scores, match_category, normalize_label
+from earthgpt.evaluation.labels import label_key, match_category
+from earthgpt.evaluation.metrics.classification import classification_scores
 
 LABELS = ["airport", "baseball_diamond", "forest"]
 
@@ -13,22 +14,24 @@ LABELS = ["airport", "baseball_diamond", "forest"]
 @pytest.mark.parametrize(
     ("answer", "expected"),
     [
-        ("Airport.", 0),
-        ("  AIRPORT ", 0),
-        ("baseball diamond", 1),
-        ("Baseball-Diamond!", 1),
+        ("Airport.", "airport"),
+        ("  AIRPORT ", "airport"),
+        ("baseball diamond", "baseball_diamond"),
+        ("Baseball-Diamond!", "baseball_diamond"),
         ("an airport", None),  # the rule is exact: extra words are a miss
         ("The image shows a forest.", None),
         ("", None),
-        ("forests", None),
+        ("forests", "forest"),  # one rule with box labels: a plural s is spelling
+        ("grass", None),
     ],
 )
-def test_match_category_is_exact_after_normalisation(answer: str, expected: int | None) -> None:
+def test_match_category_is_exact_after_normalisation(answer: str, expected: str | None) -> None:
     assert match_category(answer, LABELS) == expected
 
 
-def test_normalize_label() -> None:
-    assert normalize_label(" Ground_Track--Field. ") == "ground track field"
+def test_label_key() -> None:
+    assert label_key(" Ground_Track--Field. ") == "ground track field"
+    assert label_key("\u201cStorage Tanks\u201d") == "storage tank" and label_key("grass") == "grass"
 
 
 def test_scores_by_hand() -> None:

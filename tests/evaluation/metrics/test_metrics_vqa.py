@@ -77,7 +77,7 @@ def test_eval_score_and_vqa_scores_share_the_default(data_root: Path, tmp_path: 
     import json
 
     from earthgpt.evaluation.report import render_report
-    from earthgpt.evaluation.score import score_predictions_file
+    from earthgpt.evaluation.score_predictions import score_predictions_file
     from earthgpt.evaluation.tasks import get_task, load_task
 
     data = load_task(get_task("rsvqa_hr_sample"), data_root)

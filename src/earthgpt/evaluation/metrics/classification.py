@@ -1,40 +1,23 @@
 """Scene classification: answer matching, top-1 accuracy, per-class accuracy and the confusion matrix.
 
-Answer matching rule (the paper asks the model for "one word or phrase" naming a category):
-``normalize_label`` lower-cases, turns every punctuation character (including ``_`` and ``-``) into a
-space and collapses whitespace, so "Baseball_Diamond." and "baseball diamond" are equal. An answer
-matches a category only when its normalised form EQUALS the category's normalised name; an answer
-that names no category (a sentence, a synonym, an empty string) is a miss and is counted as a
-prediction of no class (the extra last column of the confusion matrix). Nothing is stripped or
-guessed beyond that, so the rule cannot flatter a model.
+Answer matching rule (the paper asks the model for "one word or phrase" naming a category): the answer
+matches a category when their ``earthgpt.evaluation.labels.label_key`` are EQUAL (lower case, punctuation
+including ``_`` and ``-`` as spaces, a plural ``s`` dropped), so "Baseball_Diamond." and "baseball diamonds"
+name "baseball diamond". An answer that names no category (a sentence, a synonym, an empty string) is a miss
+and is counted as a prediction of no class (the extra last column of the confusion matrix). Nothing is
+extracted from longer text, so the rule cannot flatter a model beyond spelling.
 """
 
 from __future__ import annotations
 
-import re
-import string
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["ClassificationScores", "classification_scores", "match_category", "normalize_label"]
+from earthgpt.evaluation.labels import label_key, match_category
 
-_PUNCT = re.compile(f"[{re.escape(string.punctuation)}\u2018\u2019\u201c\u201d\u2013\u2014]")
-
-
-def normalize_label(text: str) -> str:
-    """Lower case, punctuation (``_`` and ``-`` too) as spaces, whitespace collapsed and stripped."""
-    return " ".join(_PUNCT.sub(" ", text.lower()).split())
-
-
-def match_category(answer: str, labels: Sequence[str]) -> int | None:
-    """Index of the category the answer names exactly (after ``normalize_label``), or None for a miss."""
-    wanted = normalize_label(answer)
-    for i, label in enumerate(labels):
-        if normalize_label(label) == wanted:
-            return i
-    return None
+__all__ = ["ClassificationScores", "classification_scores"]
 
 
 @dataclass(frozen=True)
@@ -67,16 +50,17 @@ def classification_scores(
         raise ValueError(f"{len(answers)} answers but {len(targets)} targets: give one answer per sample")
     if not answers:
         raise ValueError("no samples to score")
-    norm = [normalize_label(lab) for lab in labels]
+    norm = [label_key(lab) for lab in labels]
     if len(set(norm)) != len(norm):
         raise ValueError(f"labels collide after normalisation: {labels}; make the category names distinct")
+    index = {lab: i for i, lab in enumerate(labels)}
     confusion = np.zeros((len(labels), len(labels) + 1), dtype=np.int64)  # [C, C + 1]
     for answer, target in zip(answers, targets, strict=True):
         t = match_category(target, labels)
         if t is None:
             raise ValueError(f"target {target!r} is not in the label list; add it to labels")
         p = match_category(answer, labels)
-        confusion[t, len(labels) if p is None else p] += 1
+        confusion[index[t], len(labels) if p is None else index[p]] += 1
     per_class: dict[str, float | None] = {}
     for i, lab in enumerate(labels):
         n = int(confusion[i].sum())

@@ -2,8 +2,8 @@
 
 Protocol (PASCAL VOC 2010+ / DOTA devkit):
 
-- IoU: ``earthgpt.geometry.iou_matrix``: continuous HBB IoU, exact polygon IoU as soon as an OBB is
-  involved. A prediction matches when IoU >= the threshold (COCO's rule; the VOC/DOTA devkits use a
+- IoU: ``earthgpt.geometry.iou.iou_matrices`` (all images in one batch): continuous HBB IoU, exact polygon
+  IoU as soon as an OBB is involved (vectorised convex clipping behind an HBB prefilter). A prediction matches when IoU >= the threshold (COCO's rule; the VOC/DOTA devkits use a
   strict ">", which differs only when an IoU equals the threshold exactly).
 - Matching (``matching="voc"``): per image and class, predictions in descending score order (stable:
   ties keep the input order); each takes the ground truth it overlaps most. Above the threshold it is a
@@ -33,8 +33,8 @@ from typing import Literal
 
 import numpy as np
 
-from earthgpt.geometry import Box, LabeledBox, iou_matrix
-from earthgpt.geometry.iou import ioa_matrix
+from earthgpt.geometry import Box, LabeledBox
+from earthgpt.geometry.iou import ioa_matrix, iou_matrices
 
 __all__ = [
     "ClassAP",
@@ -85,21 +85,26 @@ def match_predictions(
     ``ious`` is [P, G] with predictions already in descending score order; ``difficult`` is [G] bool.
     """
     out = np.full(ious.shape[0], FP, dtype=np.int8)  # [P]
+    if ious.shape[1] == 0:
+        return out
+    if matching == "voc":  # each prediction's best ground truth at once, then the sequential "taken" pass
+        best = ious.argmax(axis=1)  # [P]
+        reach = (ious[np.arange(ious.shape[0]), best] >= iou_threshold).tolist()
+        hard, used = difficult.tolist(), set()
+        for d, (g, ok) in enumerate(zip(best.tolist(), reach, strict=True)):
+            if not ok:
+                continue
+            if hard[g]:
+                out[d] = IGNORED
+            elif g not in used:
+                out[d] = TP
+                used.add(g)
+        return out
     taken = np.zeros(ious.shape[1], dtype=bool)  # [G]
     for d in range(ious.shape[0]):
-        if ious.shape[1] == 0:
-            continue
-        if matching == "voc":
-            g = int(np.argmax(ious[d]))
-            if ious[d, g] >= iou_threshold:
-                if difficult[g]:
-                    out[d] = IGNORED
-                elif not taken[g]:
-                    out[d], taken[g] = TP, True
-        else:
-            g = _coco_best(ious[d], difficult, taken, iou_threshold)
-            if g >= 0:
-                out[d], taken[g] = (IGNORED if difficult[g] else TP), True
+        g = _coco_best(ious[d], difficult, taken, iou_threshold)
+        if g >= 0:
+            out[d], taken[g] = (IGNORED if difficult[g] else TP), True
     return out
 
 
@@ -170,30 +175,38 @@ def _pool_image(
     gts: Sequence[LabeledBox],
     hard: Sequence[bool],
     regions: Sequence[Box],
+    ious: np.ndarray,
     thresholds: Sequence[float],
     matching: Matching,
     default_score: float | None,
 ) -> None:
-    """Match one image's predictions class by class and add them to the pools (one IoU matrix per image)."""
+    """Match one image's predictions class by class and add them to the pools; ``ious`` is the IoU matrix of
+    its predictions of known labels (in input order) against its ground truths  # [P_known, G]"""
     scores = np.array([b.score if b.score is not None else default_score for b in preds], dtype=np.float64)
     known = [i for i, b in enumerate(preds) if b.label in pool]
-    ious = iou_matrix([preds[i].box for i in known], [b.box for b in gts]) if known and gts else None  # [P, G]
     inside = ioa_matrix([preds[i].box for i in known], regions).max(axis=1) if known and regions else None  # [P]
     row = {i: r for r, i in enumerate(known)}
+    ranked: dict[str, list[int]] = {}  # per class, its predictions in descending score order (stable)
+    for i in np.argsort(-scores, kind="stable").tolist():
+        if preds[i].label in pool:
+            ranked.setdefault(preds[i].label, []).append(i)
+    truths: dict[str, list[int]] = {}
+    for j, b in enumerate(gts):
+        truths.setdefault(b.label, []).append(j)
     for label, cls in pool.items():
-        g_idx = [j for j, b in enumerate(gts) if b.label == label]
-        diff = np.array([hard[j] for j in g_idx], dtype=bool)  # [G_c]
-        cls.num_gts += int((~diff).sum())
-        p_idx = [i for i in known if preds[i].label == label]
+        g_idx = truths.get(label, [])
+        cls.num_gts += sum(not hard[j] for j in g_idx)
+        p_idx = ranked.get(label)
         if not p_idx:
             continue
-        p_idx = [p_idx[k] for k in np.argsort(-scores[p_idx], kind="stable")]  # descending score, stable
-        sub = ious[np.ix_([row[i] for i in p_idx], g_idx)] if ious is not None else np.zeros((len(p_idx), 0))
+        diff = np.array([hard[j] for j in g_idx], dtype=bool)  # [G_c]
+        rows = [row[i] for i in p_idx]
+        sub = ious[rows][:, g_idx]  # [P_c, G_c]
         cls.scores.append(scores[p_idx])
         for t in thresholds:
             outcome = match_predictions(sub, diff, t, matching)
             if inside is not None:  # a false positive inside an ignore region is ignored (COCO's crowd rule)
-                outcome[(outcome == FP) & (inside[[row[i] for i in p_idx]] >= t)] = IGNORED
+                outcome[(outcome == FP) & (inside[rows] >= t)] = IGNORED
             cls.outcomes[t].append(outcome)
 
 
@@ -240,8 +253,14 @@ def detection_ap(
     seen = {b.label for boxes in (*predictions, *ground_truths) for b in boxes}
     labels = list(classes) if classes is not None else sorted(seen)
     pool = {lab: _ClassPool([], {t: [] for t in iou_thresholds}) for lab in labels}
-    for preds, gts, flags, ignore in zip(predictions, ground_truths, hard, regions, strict=True):
-        _pool_image(pool, preds, gts, flags, ignore, iou_thresholds, matching, default_score)
+    # every image's IoU matrix in one batch (polygon pairs behind an HBB prefilter, clipped together)
+    groups = [
+        ([b.box for b in p if b.label in pool], [b.box for b in g])
+        for p, g in zip(predictions, ground_truths, strict=True)
+    ]
+    matrices = iou_matrices(groups)
+    for preds, gts, flags, ignore, ious in zip(predictions, ground_truths, hard, regions, matrices, strict=True):
+        _pool_image(pool, preds, gts, flags, ignore, ious, iou_thresholds, matching, default_score)
     unknown = sum(b.label not in pool for preds in predictions for b in preds)
     if all(cls.num_gts == 0 for cls in pool.values()):
         raise ValueError("no (non-difficult) ground truth in any class: AP is undefined")

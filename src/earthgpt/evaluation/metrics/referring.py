@@ -13,7 +13,7 @@ category name. SS and S-IoU follow Osprey's evaluation script exactly (CircleRad
 - both are averaged over regions (not images). Osprey prints the mean cosine in [0, 1]; papers
   print it x100 (SS 98.40). These functions return fractions in [0, 1] like every metric here.
 
-Accuracy (ours, Osprey has none): the cleaned answer's ``normalize_label`` form equals the target's,
+Accuracy (ours, Osprey has none): the cleaned answer's ``label_key`` (evaluation/labels.py) equals the target's,
 the scene-classification rule: "Region 1: Storage tank." matches "storage_tank", a synonym never does.
 Choices where Osprey is silent: an unparsed answer (``None``) or one that is empty after cleaning
 scores 0 on all three (Osprey would embed the empty string) and is counted in ``num_unparsed``; an
@@ -32,7 +32,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from earthgpt.evaluation.metrics.classification import normalize_label
+from earthgpt.evaluation.labels import label_key
 
 __all__ = [
     "ReferringScores",
@@ -163,7 +163,7 @@ def referring_scores(
         enc = encoder if encoder is not None else load_sentence_encoder()
         sims[usable] = _cosines(enc, [clean[i] for i in usable], [clean_targets[i] for i in usable])
         ious[usable] = [semantic_iou(clean[i], clean_targets[i]) for i in usable]
-    correct = np.array([normalize_label(c) == normalize_label(t) for c, t in zip(clean, targets, strict=True)])
+    correct = np.array([label_key(c) == label_key(t) for c, t in zip(clean, targets, strict=True)])
     return ReferringScores(
         accuracy=float(correct.mean()),
         semantic_similarity=float(sims.mean()),

@@ -25,7 +25,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
 from earthgpt.data.records import ImageRef
-from earthgpt.evaluation.tasks.answers import label_key, match_category
+from earthgpt.evaluation.labels import find_category, label_key
 from earthgpt.evaluation.tasks.spec import BoxFormat, ParsedBox
 from earthgpt.geometry import HBB, OBB, Box, BoxKind
 from earthgpt.geometry.codec import parse_boxes
@@ -114,7 +114,7 @@ def _name_before(segment: str, categories: Sequence[str], previous: str = "") ->
     """The category named in the text before a box; else the previous box's label when only separators lie
     between them ("2 tanks {..}{..}"); else the sole category of a one-class task; else the raw text."""
     clean = re.sub(r"<[^<>]*>", " ", segment)
-    found = match_category(clean, categories)
+    found = find_category(clean, categories)
     if found is not None:
         return found
     words = re.split(r"[;:\n]", clean)[-1].strip(" \t.,")
@@ -200,7 +200,7 @@ def _coco(text: str, kind: BoxKind, image: ImageRef, cats: Sequence[str], r: Box
                 r.problems.append(f"unreadable COCO detection {str(d)[:40]!r}, dropped")
                 continue
             raw = str(d.get("category_name", d.get("label", d.get("category", ""))))
-            label = match_category(raw, cats) or (cats[0] if len(cats) == 1 and not raw else raw)
+            label = find_category(raw, cats) or (cats[0] if len(cats) == 1 and not raw else raw)
             _add(r, image, kind, box, label, (0, len(text)), score)
         return
     prev = 0
@@ -236,7 +236,7 @@ def _dota(text: str, kind: BoxKind, image: ImageRef, cats: Sequence[str], r: Box
         score = nums.pop(0) if n == 9 else None
         rest = [t for t in tokens[n:] if not t.isdigit()]
         raw = " ".join(rest)
-        label = match_category(raw, cats) or (cats[0] if len(cats) == 1 and not raw else raw)
+        label = find_category(raw, cats) or (cats[0] if len(cats) == 1 and not raw else raw)
         box: Box = OBB(tuple(nums))  # type: ignore[arg-type]
         _add(r, image, kind, box, label, span, score)
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from earthgpt.evaluation.metrics.classification import match_category as metric_match
-from earthgpt.evaluation.tasks.answers import match_category
+from earthgpt.evaluation.labels import find_category, match_category
 from earthgpt.evaluation.tasks.boxtext import canonical_label, read_boxes
 from earthgpt.evaluation.tasks.spec import BoxFormat, OutputParser, Parsed, ParsedBox, Sample, TaskKind, TaskSpec
 from earthgpt.geometry import HBB
@@ -27,21 +26,21 @@ def _blank(text: str) -> bool:
 
 
 def parse_scene(text: str, sample: Sample, box_format: BoxFormat = "earthgpt") -> Parsed:
-    """The answer as written, "ok" when it names a category exactly (the metric's rule: after lower-casing and
-    punctuation removal it equals a class name), "unparsed" otherwise (it then counts as a miss)."""
-    if _blank(text):
-        return Parsed("empty", "")
-    found = metric_match(text, sample.categories)
-    return Parsed("ok", sample.categories[found]) if found is not None else Parsed("unparsed", text)
-
-
-def parse_scene_lenient(text: str, sample: Sample, box_format: BoxFormat = "earthgpt") -> Parsed:
-    """Like :func:`parse_scene`, but a sentence naming one category ("It is a dense residential area.") or a
-    plural ("storage tanks") counts as that category (``answers.match_category``). Not the default: it can
-    flatter a model that ignores the one-word instruction; use it as a TaskSpec's ``parser`` to compare."""
+    """The category the whole answer names (``labels.match_category``, the metric's rule), "unparsed" otherwise
+    (it then counts as a miss)."""
     if _blank(text):
         return Parsed("empty", "")
     found = match_category(text, sample.categories)
+    return Parsed("ok", found) if found is not None else Parsed("unparsed", text)
+
+
+def parse_scene_lenient(text: str, sample: Sample, box_format: BoxFormat = "earthgpt") -> Parsed:
+    """Like :func:`parse_scene`, but a sentence naming one category ("It is a dense residential area.") counts
+    as that category (``labels.find_category``). Not the default: it can
+    flatter a model that ignores the one-word instruction; use it as a TaskSpec's ``parser`` to compare."""
+    if _blank(text):
+        return Parsed("empty", "")
+    found = find_category(text, sample.categories)
     return Parsed("ok", found) if found is not None else Parsed("unparsed", text)
 
 

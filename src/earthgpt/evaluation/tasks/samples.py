@@ -8,6 +8,7 @@ from earthgpt.data.conversation import Conversation
 from earthgpt.data.instructions import templates as T
 from earthgpt.data.instructions.convert import InstructionOptions, detection_answer, to_conversations
 from earthgpt.data.records import (
+    ANY_CLASS,
     CaptionRecord,
     DetectionRecord,
     GroundingRecord,
@@ -139,8 +140,16 @@ def _single(spec: TaskSpec, record: Record, task: str) -> Sample | None:
 def _detection(spec: TaskSpec, record: DetectionRecord, aliases: tuple[tuple[str, str], ...]) -> Sample:
     """The detection sample (also of an image without objects: its answer is empty); objects and ignored
     boxes are turned into the task's box kind (OBB -> enclosing HBB, HBB -> OBB)."""
-    objects = tuple(LabeledBox(o.label, _as_kind(o.box, spec.box_kind), o.score) for o in record.objects)
-    ignored = tuple(LabeledBox(o.label, _as_kind(o.box, spec.box_kind)) for o in record.ignored)
+    one = spec.one_class
+    objects = tuple(LabeledBox(one or o.label, _as_kind(o.box, spec.box_kind), o.score) for o in record.objects)
+    ignored = tuple(
+        LabeledBox(one if one and o.label != ANY_CLASS else o.label, _as_kind(o.box, spec.box_kind))
+        for o in record.ignored
+    )
+    categories = record.categories
+    if one:  # every name of the dataset's classes, and the aliases, now names the one class
+        names = {n for pair in aliases for n in pair} | set(categories) | set(spec.class_aliases)
+        aliases, categories = tuple((n, one) for n in sorted(names)), (one,)
     answer = detection_answer(objects, record.image, _OPTIONS.decimals)
     prompt = default_prompt(spec)(record, "")
     return Sample(
@@ -149,7 +158,7 @@ def _detection(spec: TaskSpec, record: DetectionRecord, aliases: tuple[tuple[str
         prompt,
         answer,
         objects=objects,
-        categories=record.categories,
+        categories=categories,
         ignored=ignored,
         aliases=aliases,
     )

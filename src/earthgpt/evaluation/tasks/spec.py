@@ -124,6 +124,12 @@ class TaskSpec:
     tile: int | None = None
     """Detection only: cut images larger than this many pixels into tiles as the training data does (the build's
     default tiling: 200 px overlap, objects kept when 70% visible); None keeps images whole."""
+    one_class: str = ""
+    """Detection only: score every object as this one class (the paper's MAR20 tables: "airplane"). A predicted
+    label counts as it when it names the class, any of the dataset's own classes (a fine-grained type) or one of
+    ``class_aliases``; '' keeps the dataset's classes."""
+    class_aliases: tuple[str, ...] = ()
+    """Detection with ``one_class``: other names of that class (e.g. DOTA's "plane")."""
     iou_thresholds: tuple[float, ...] = (0.4, 0.5)
     """Detection only: IoU thresholds of the AP columns (the paper reports AP@40 and AP@50)."""
     prompt: PromptBuilder | None = None
@@ -150,6 +156,7 @@ class TaskSpec:
             "exclude_qtypes": list(self.exclude_qtypes),
             "vqa_match": self.vqa_match if self.kind == "vqa" else None,
             "tile": self.tile,
+            "one_class": self.one_class or None,
             "metrics": list(self.metrics),
             "table": self.table,
             "setting": self.setting,

@@ -51,7 +51,7 @@ class PredictorTiles:
 
         p = self.predictor
         gens = p.generate([p.pixels(t) for t in tiles], [[Message.user(question, INPUT_IMAGE)]] * len(tiles))
-        return [Answer(g.text, tuple(g.token_logprobs), tuple(g.token_spans)) for g in gens]
+        return [Answer(g.text, tuple(g.token_logprobs or ()), tuple(g.token_spans or ())) for g in gens]
 
 
 def box_scores(answer: Answer, spans: Sequence[tuple[int, int]]) -> list[float]:

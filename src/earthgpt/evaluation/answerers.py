@@ -1,22 +1,24 @@
-"""The model side of evaluation: requests, responses, the Predictor protocol, and dummy and oracle predictors."""
+"""The model side of evaluation: requests, the Answerer protocol, and our model, dummy and oracle answerers."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
+from earthgpt.data.conversation import Message
 from earthgpt.data.records import ImageRef
 from earthgpt.evaluation.tasks.spec import Sample
+from earthgpt.inference.output import Generation
 
 __all__ = [
-    "DummyPredictor",
-    "OraclePredictor",
-    "Predictor",
+    "Answerer",
+    "DummyAnswerer",
+    "ModelAnswerer",
+    "OracleAnswerer",
     "Request",
-    "Response",
     "whitespace_tokens",
 ]
 
@@ -35,44 +37,12 @@ class Request:
     """The user turn, exactly as the paper's instruction templates write it."""
 
 
-@dataclass(frozen=True)
-class Response:
-    """What a predictor answered, with optional per-token log-probabilities for box confidences."""
-
-    text: str
-    token_logprobs: list[float] | None = None
-    """Log-probability of each generated token, in generation order."""
-    token_spans: list[tuple[int, int]] | None = None
-    """Character span [start, end) of each generated token in ``text`` (same length as ``token_logprobs``)."""
-
-    def to_dict(self) -> dict[str, Any]:
-        d: dict[str, Any] = {"text": self.text}
-        if self.token_logprobs is not None and self.token_spans is not None:
-            d["token_logprobs"] = [float(v) for v in self.token_logprobs]
-            d["token_spans"] = [[int(a), int(b)] for a, b in self.token_spans]
-        return d
-
-    @staticmethod
-    def from_dict(d: Mapping[str, Any]) -> Response:
-        """A response from a predictions-file line; a non-string text becomes '' and bad token data is dropped."""
-        text = d.get("text")
-        logprobs, spans = d.get("token_logprobs"), d.get("token_spans")
-        lp: list[float] | None = None
-        sp: list[tuple[int, int]] | None = None
-        if isinstance(logprobs, list) and isinstance(spans, list) and len(logprobs) == len(spans):
-            try:
-                lp = [float(v) for v in logprobs]
-                sp = [(int(a), int(b)) for a, b in spans]
-            except (TypeError, ValueError, OverflowError):  # OverflowError: int() of an infinite span
-                lp, sp = None, None
-        return Response(text=text if isinstance(text, str) else "", token_logprobs=lp, token_spans=sp)
-
-
 @runtime_checkable
-class Predictor(Protocol):
-    """Anything that answers requests: our model, a peer's model behind an adapter, a dummy or an oracle."""
+class Answerer(Protocol):
+    """Anything that answers requests: our model (:class:`ModelAnswerer` over ``inference.Predictor``), a peer's
+    model behind an adapter, a dummy or an oracle."""
 
-    def predict(self, requests: Sequence[Request]) -> list[Response]:
+    def predict(self, requests: Sequence[Request]) -> list[Generation]:
         """One response per request, in the same order."""
         ...
 
@@ -82,7 +52,7 @@ def whitespace_tokens(text: str) -> list[tuple[int, int]]:
     return [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
 
 
-class DummyPredictor:
+class DummyAnswerer:
     """Answers every request with the same text (default: a garbage string no parser accepts).
 
     Used to test the harness without weights, in the spirit of lm-eval's dummy model; its scores are the floor.
@@ -93,12 +63,12 @@ class DummyPredictor:
         self.calls: list[int] = []
         """Number of requests in each ``predict`` call (tests use it to check what was re-predicted)."""
 
-    def predict(self, requests: Sequence[Request]) -> list[Response]:
+    def predict(self, requests: Sequence[Request]) -> list[Generation]:
         self.calls.append(len(requests))
-        return [Response(self.text) for _ in requests]
+        return [Generation(self.text) for _ in requests]
 
 
-class OraclePredictor:
+class OracleAnswerer:
     """Answers from the ground truth, formatted exactly as the training answers are (``Sample.answer``).
 
     Built from the samples of one or more tasks; a request is matched by (id, image path, prompt), so tasks whose
@@ -116,14 +86,34 @@ class OraclePredictor:
         self.answers: dict[tuple[str, str, str], str] = dict(items)
         self.calls: list[int] = []
 
-    def predict(self, requests: Sequence[Request]) -> list[Response]:
+    def predict(self, requests: Sequence[Request]) -> list[Generation]:
         self.calls.append(len(requests))
-        out: list[Response] = []
+        out: list[Generation] = []
         for r in requests:
             key = (r.id, r.image.path, r.prompt)
             if key not in self.answers:
-                raise KeyError(f"OraclePredictor has no answer for request {r.id!r}: build it from the same samples")
+                raise KeyError(f"OracleAnswerer has no answer for request {r.id!r}: build it from the same samples")
             text = self.answers[key]
             spans = whitespace_tokens(text)
-            out.append(Response(text, [0.0] * len(spans), spans))
+            out.append(Generation(text, [0.0] * len(spans), spans))
         return out
+
+
+class _Generator(Protocol):
+    """What :class:`ModelAnswerer` needs of ``earthgpt.inference.predictor.Predictor``."""
+
+    def pixels(self, image: Any, root: str | Path | None = None) -> Any: ...
+
+    def generate(self, pixels: Sequence[Any], dialogues: Sequence[Sequence[Message]]) -> list[Generation]: ...
+
+
+class ModelAnswerer:
+    """Our model behind the evaluation protocol: one single-turn dialogue per request, token log-probabilities kept."""
+
+    def __init__(self, model: _Generator) -> None:
+        self.model = model
+
+    def predict(self, requests: Sequence[Request]) -> list[Generation]:
+        pixels = [self.model.pixels(r.image, r.image_root) for r in requests]
+        dialogues = [[Message.user(r.prompt, r.image)] for r in requests]
+        return list(self.model.generate(pixels, dialogues))

@@ -8,12 +8,12 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from earthgpt.evaluation.box_confidence import BoxScorer, LogprobScorer
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
 from earthgpt.evaluation.metrics.vqa import VQAMatch
 from earthgpt.evaluation.predfile import read_predictions
 from earthgpt.evaluation.report import write_report
-from earthgpt.evaluation.scorers import BoxScorer, LogprobScorer
-from earthgpt.evaluation.scoring import TaskResult, score_task
+from earthgpt.evaluation.task_scores import TaskResult, score_task
 from earthgpt.evaluation.tasks import BoxFormat, TaskSpec, get_task, load_task
 from earthgpt.evaluation.tasks.boxtext import BOX_FORMATS
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from earthgpt.data.records import ANY_CLASS
+from earthgpt.evaluation.box_confidence import RANK_FALLBACK, BoxScorer, assign_scores
 from earthgpt.evaluation.metrics import (
     caption_scores,
     classification_scores,
@@ -24,12 +25,11 @@ from earthgpt.evaluation.metrics import (
 )
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
 from earthgpt.evaluation.metrics.vqa import VQA_MATCH_NOTES, VQAMatch
-from earthgpt.evaluation.predictors import Response
-from earthgpt.evaluation.scorers import RANK_FALLBACK, BoxScorer, assign_scores
 from earthgpt.evaluation.tasks.load import TaskData
 from earthgpt.evaluation.tasks.parsers import parser_of
 from earthgpt.evaluation.tasks.spec import BoxFormat, OutputParser, Parsed, Sample, TaskSpec
 from earthgpt.geometry import LabeledBox
+from earthgpt.inference.output import Generation
 
 __all__ = ["PARSER_ERROR", "TaskResult", "score_task"]
 
@@ -79,6 +79,10 @@ def _scene(samples: list[Sample], parsed: Mapping[str, Parsed]) -> tuple[dict, d
         "per_class": {k: _pct(v) for k, v in sc.per_class_accuracy.items()},
         "confusion": {"labels": list(sc.labels), "matrix": sc.confusion.tolist()},
         "unmatched": sc.num_unmatched,
+        "notes": [
+            "answers match a class when the whole answer names it after lower-casing, punctuation as spaces and a"
+            " plural s dropped (labels.match_category); other text is a miss"
+        ],
     }
     return metrics, details
 
@@ -117,14 +121,14 @@ def _detection(
     spec: TaskSpec,
     data: TaskData,
     parsed: Mapping[str, Parsed],
-    responses: Mapping[str, Response],
+    responses: Mapping[str, Generation],
     scorer: BoxScorer | None,
     sources: Counter[str],
 ) -> tuple[dict, dict]:
     preds: list[list[LabeledBox]] = []
     for s in data.samples:
         p = parsed[s.id]
-        boxes = assign_scores(s, responses.get(s.id, Response("")), p.value or (), scorer, data.root, sources)
+        boxes = assign_scores(s, responses.get(s.id, Generation("")), p.value or (), scorer, data.root, sources)
         preds.append([LabeledBox(b.label, b.box, b.score) for b in boxes])
     unparsed = sum(parsed[s.id].status != "ok" for s in data.samples)
     classes = list(data.samples[0].categories) or sorted({o.label for s in data.samples for o in s.objects})
@@ -182,7 +186,7 @@ def _parse_one(parse: OutputParser, text: str, sample: Sample, box_format: BoxFo
 
 def _counts(
     data: TaskData,
-    responses: Mapping[str, Response],
+    responses: Mapping[str, Generation],
     parsed: Mapping[str, Parsed],
     file_counts: Mapping[str, int] | None,
 ) -> dict[str, Any]:
@@ -208,7 +212,7 @@ def _counts(
 
 def score_task(
     data: TaskData,
-    responses: Mapping[str, Response],
+    responses: Mapping[str, Generation],
     scorer: BoxScorer | None = None,
     box_format: BoxFormat = "earthgpt",
     meteor: MeteorScorer | bool = True,

@@ -25,10 +25,10 @@ import numpy as np
 from PIL import Image
 
 from earthgpt.data.imagery import ImageReadError, load_image
-from earthgpt.evaluation.predictors import Response
 from earthgpt.evaluation.tasks.spec import ParsedBox, Sample
 from earthgpt.geometry import HBB
 from earthgpt.geometry.order import obb_to_hbb
+from earthgpt.inference.output import Generation
 
 __all__ = ["RANK_FALLBACK", "BoxScorer", "ClipScorer", "LogprobScorer", "assign_scores", "rank_score"]
 
@@ -49,7 +49,7 @@ class BoxScorer(Protocol):
     description: str
 
     def score(
-        self, sample: Sample, response: Response, boxes: Sequence[ParsedBox], image_root: Path | None
+        self, sample: Sample, response: Generation, boxes: Sequence[ParsedBox], image_root: Path | None
     ) -> list[float | None]: ...
 
 
@@ -61,7 +61,7 @@ def rank_score(index: int) -> float:
 class LogprobScorer:
     """The mean log-probability of the generated tokens that overlap a box's text (its label and coordinates).
 
-    Needs ``Response.token_logprobs`` and ``token_spans``; no extra weights. Scores are comparable across images:
+    Needs ``Generation.token_logprobs`` and ``token_spans``; no extra weights. Scores are comparable across images:
     they are the model's own confidence in writing that box.
     """
 
@@ -69,7 +69,7 @@ class LogprobScorer:
     description = "mean log-probability of the tokens of each box's label and coordinates (the model's own)"
 
     def score(
-        self, sample: Sample, response: Response, boxes: Sequence[ParsedBox], image_root: Path | None
+        self, sample: Sample, response: Generation, boxes: Sequence[ParsedBox], image_root: Path | None
     ) -> list[float | None]:
         lps, spans = response.token_logprobs, response.token_spans
         if lps is None or spans is None or len(lps) != len(spans) or not spans:
@@ -169,7 +169,7 @@ class ClipScorer:
         return np.concatenate(out) if out else np.zeros((0, 1), dtype=np.float32)
 
     def score(
-        self, sample: Sample, response: Response, boxes: Sequence[ParsedBox], image_root: Path | None
+        self, sample: Sample, response: Generation, boxes: Sequence[ParsedBox], image_root: Path | None
     ) -> list[float | None]:
         if not boxes:
             return []
@@ -217,7 +217,7 @@ def _pixel_stats(path: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
 
 def assign_scores(
     sample: Sample,
-    response: Response,
+    response: Generation,
     boxes: Sequence[ParsedBox],
     scorer: BoxScorer | None,
     image_root: Path | None,

@@ -12,12 +12,13 @@ import torch
 from PIL import Image
 
 from earthgpt.data.records import ImageRef
+from earthgpt.evaluation.answerers import OracleAnswerer
+from earthgpt.evaluation.box_confidence import ClipScorer, LogprobScorer, assign_scores, rank_score
 from earthgpt.evaluation.harness import evaluate
-from earthgpt.evaluation.predictors import OraclePredictor, Response
-from earthgpt.evaluation.scorers import ClipScorer, LogprobScorer, assign_scores, rank_score
-from earthgpt.evaluation.scoring import score_task
+from earthgpt.evaluation.task_scores import score_task
 from earthgpt.evaluation.tasks import ParsedBox, Sample, TaskData, get_task, load_task
 from earthgpt.geometry import HBB, LabeledBox
+from earthgpt.inference.output import Generation
 
 IMAGE = ImageRef("im.png", width=64, height=48)
 
@@ -35,17 +36,17 @@ def test_logprob_scorer_averages_the_tokens_of_each_box() -> None:
     spans = [(0, 3), (4, 22), (22, 23), (24, 30), (31, 47)]
     lps = [-0.1, -0.3, -5.0, -1.0, -2.0]
     boxes = [_box("car", (0, 22)), _box("person", (22, 47)), _box("x", (48, 60))]
-    got = LogprobScorer().score(_sample(), Response(text, lps, spans), boxes, None)
+    got = LogprobScorer().score(_sample(), Generation(text, lps, spans), boxes, None)
     assert got[0] == pytest.approx(-0.2)  # tokens 0-1
     assert got[1] == pytest.approx((-5.0 - 1.0 - 2.0) / 3)  # the ';' token overlaps the span, then 3-4
     assert got[2] is None  # no token there
-    assert LogprobScorer().score(_sample(), Response(text), boxes, None) == [None, None, None]
+    assert LogprobScorer().score(_sample(), Generation(text), boxes, None) == [None, None, None]
 
 
 def test_scores_come_from_the_output_then_the_scorer_then_the_rank() -> None:
     boxes = [_box("car", (0, 3), score=0.7), _box("car", (4, 8)), _box("car", (50, 60))]
     counts: Counter[str] = Counter()
-    resp = Response("car car xx", [-1.0, -2.0], [(0, 3), (4, 7)])
+    resp = Generation("car car xx", [-1.0, -2.0], [(0, 3), (4, 7)])
     out = assign_scores(_sample(), resp, boxes, LogprobScorer(), None, counts)
     assert [b.score for b in out] == [0.7, -2.0, rank_score(2)]
     assert counts == {"given": 1, "logprob": 1, "rank": 1}
@@ -66,8 +67,8 @@ def test_the_confidence_ranking_decides_ap(tmp_path: Path) -> None:
     # Square 64 px: dy = 8. Wrong box first, then the right one ([8, 8, 24, 24] px -> y + 8, / 64).
     text = "car [0.500,0.500,0.700,0.700]; car [0.125,0.250,0.375,0.500]"
     spans = [(0, 30), (31, len(text))]
-    right_first = Response(text, [-3.0, -0.1], spans)
-    wrong_first = Response(text, [-0.1, -3.0], spans)
+    right_first = Generation(text, [-3.0, -0.1], spans)
+    wrong_first = Generation(text, [-0.1, -3.0], spans)
     ap_right = score_task(data, {"s": right_first}, LogprobScorer()).metrics["AP@50"]
     ap_wrong = score_task(data, {"s": wrong_first}, LogprobScorer()).metrics["AP@50"]
     assert ap_right == 100.0 and ap_wrong == 50.0  # the true positive ranked second: precision 1/2 at recall 1
@@ -104,7 +105,7 @@ def test_clip_score_is_the_cosine_of_crop_and_prompt(tiny_clip: Path, tmp_path: 
     Image.fromarray(pixels).save(tmp_path / "im.png")
     scorer = ClipScorer(tiny_clip)
     boxes = [ParsedBox("car", HBB(4.2, 6.0, 30.0, 20.5), (0, 1)), ParsedBox("ship", HBB(70, 60, 80, 70), (0, 1))]
-    got = scorer.score(_sample(), Response(""), boxes, tmp_path)
+    got = scorer.score(_sample(), Generation(""), boxes, tmp_path)
     assert got[1] is None  # wholly outside the image: nothing to crop
     # Reference: CLIPModel's own forward on the same crop and prompt; its logits are cosine * exp(logit_scale).
     crop = pixels[6:21, 4:30]
@@ -118,7 +119,7 @@ def test_clip_score_is_the_cosine_of_crop_and_prompt(tiny_clip: Path, tmp_path: 
 def test_clip_scorer_in_the_harness_is_named_in_the_report(tiny_clip: Path, data_root: Path, tmp_path: Path) -> None:
     spec = get_task("hrsid")
     samples = load_task(spec, data_root, 2).samples
-    res = evaluate(OraclePredictor(samples), [spec], data_root, tmp_path, 2, scorer=ClipScorer(tiny_clip), plots=False)
+    res = evaluate(OracleAnswerer(samples), [spec], data_root, tmp_path, 2, scorer=ClipScorer(tiny_clip), plots=False)
     task = res["tasks"]["hrsid"]
     assert task["box_scores"] == {"clip": task["counts"]["boxes"]}
     assert "CLIP score" in task["scorer"] and "CLIP score" in (tmp_path / "report.md").read_text()
