@@ -1,4 +1,4 @@
-"""Pixel masks: COCO run-length encodings decoded to pixels, and the boxes around a mask's pixels."""
+"""Pixel masks: their boxes (HBB, minimum-area OBB) and COCO RLE, expanded to pixels or decoded to run lengths."""
 
 from __future__ import annotations
 
@@ -64,3 +64,31 @@ def rle_mask(segmentation: Any, height: int, width: int) -> np.ndarray:
         return np.asarray(mask_utils.decode(rle), dtype=np.uint8)
     except (TypeError, ValueError) as e:
         raise ValueError(f"cannot decode the RLE mask: {e}") from e
+
+
+def decode_rle_counts(text: str | bytes, name: str = "mask") -> np.ndarray:
+    """COCO's compressed RLE text -> run lengths, vectorised.
+
+    The format: each count is 5-bit groups, low first, as characters from 48; bit 0x20 says another
+    group follows, bit 0x10 of the last group is the sign; from the fourth count on, a count is
+    stored as its difference from the count two before (so odd and even counts are running sums).
+    """
+    data = text.encode("ascii") if isinstance(text, str) else bytes(text)
+    c = np.frombuffer(data, dtype=np.uint8).astype(np.int64) - 48  # [L]
+    bad = np.flatnonzero((c < 0) | (c >= 64))
+    if bad.size:
+        raise ValueError(f"{name}: byte {data[bad[0]]!r} at {bad[0]} is not COCO compressed RLE text")
+    if c.size and c[-1] & 0x20:
+        raise ValueError(f"{name}: compressed RLE counts end in the middle of a number; the string is cut")
+    last = (c & 0x20) == 0  # [L] the final group of a number
+    ends = np.flatnonzero(last)
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    group = np.arange(c.size) - np.repeat(starts, ends - starts + 1)  # [L] index of the group within its number
+    if c.size and group.max() > 11:
+        raise ValueError(f"{name}: a compressed RLE count has more than 12 groups; the string is not COCO RLE")
+    values = np.add.reduceat((c & 0x1F) << (5 * group), starts) if c.size else np.zeros(0, np.int64)
+    negative = (c[ends] & 0x10) != 0
+    values[negative] -= np.left_shift(1, 5 * (group[ends[negative]] + 1))
+    values[1::2] = np.cumsum(values[1::2])  # count m += count m - 2, for m > 2
+    values[2::2] = np.cumsum(values[2::2])
+    return values

@@ -10,7 +10,8 @@ import pytest
 from PIL import Image
 from pycocotools import mask as coco_mask
 
-from earthgpt.evaluation.metrics.masks import decode_rle_counts, mask_iou, mask_runs, mask_scores
+from earthgpt.evaluation.metrics.masks import mask_iou, mask_runs, mask_scores
+from earthgpt.geometry.masks import decode_rle_counts
 
 
 def _box(h: int, w: int, rows: slice, cols: slice) -> np.ndarray:

@@ -31,7 +31,9 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MASK_PR_THRESHOLDS", "MaskScores", "Runs", "decode_rle_counts", "mask_iou", "mask_runs", "mask_scores"]
+from earthgpt.geometry.masks import decode_rle_counts
+
+__all__ = ["MASK_PR_THRESHOLDS", "MaskScores", "Runs", "mask_iou", "mask_runs", "mask_scores"]
 
 MASK_PR_THRESHOLDS = (0.5, 0.6, 0.7, 0.8, 0.9)
 
@@ -76,34 +78,6 @@ class Runs:
         rr = r[ok]
         inside[ok] = np.minimum(x[ok] - self.starts[rr], self.ends[rr] - self.starts[rr])
         return self.covered[np.maximum(r, 0)] * ok + inside
-
-
-def decode_rle_counts(text: str | bytes, name: str = "mask") -> np.ndarray:
-    """COCO's compressed RLE text -> run lengths, vectorised.
-
-    The format: each count is 5-bit groups, low first, as characters from 48; bit 0x20 says another
-    group follows, bit 0x10 of the last group is the sign; from the fourth count on, a count is
-    stored as its difference from the count two before (so odd and even counts are running sums).
-    """
-    data = text.encode("ascii") if isinstance(text, str) else bytes(text)
-    c = np.frombuffer(data, dtype=np.uint8).astype(np.int64) - 48  # [L]
-    bad = np.flatnonzero((c < 0) | (c >= 64))
-    if bad.size:
-        raise ValueError(f"{name}: byte {data[bad[0]]!r} at {bad[0]} is not COCO compressed RLE text")
-    if c.size and c[-1] & 0x20:
-        raise ValueError(f"{name}: compressed RLE counts end in the middle of a number; the string is cut")
-    last = (c & 0x20) == 0  # [L] the final group of a number
-    ends = np.flatnonzero(last)
-    starts = np.concatenate([[0], ends[:-1] + 1])
-    group = np.arange(c.size) - np.repeat(starts, ends - starts + 1)  # [L] index of the group within its number
-    if c.size and group.max() > 11:
-        raise ValueError(f"{name}: a compressed RLE count has more than 12 groups; the string is not COCO RLE")
-    values = np.add.reduceat((c & 0x1F) << (5 * group), starts) if c.size else np.zeros(0, np.int64)
-    negative = (c[ends] & 0x10) != 0
-    values[negative] -= np.left_shift(1, 5 * (group[ends[negative]] + 1))
-    values[1::2] = np.cumsum(values[1::2])  # count m += count m - 2, for m > 2
-    values[2::2] = np.cumsum(values[2::2])
-    return values
 
 
 def _array_counts(mask: np.ndarray) -> np.ndarray:
