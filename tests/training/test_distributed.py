@@ -159,7 +159,9 @@ def test_two_process_fsdp2_trains_like_one_process(runs: Runs, stage: str) -> No
     assert final is not None
     tensors = ckpt.read_model_tensors(final / ckpt.MODEL_FILE)
     shapes = {name: tuple(p.shape) for name, p in load_pretrained(runs.reference[stage]).named_parameters()}
-    assert {name: tuple(t.shape) for name, t in tensors.items() if name in shapes} == shapes  # whole, not shards
+    assert tensors and all(tuple(t.shape) == shapes[n] for n, t in tensors.items() if n in shapes)  # whole, not shards
+    if stage == "scratch":  # the paper stages' checkpoints keep only what trains
+        assert {n for n in tensors if n in shapes} == set(shapes)
     optimizer = ckpt.read_optimizer_state(final)
     names = [n for group in ckpt.read_trainer_state(final).optimizer_params for n in group]
     assert sorted(optimizer["state"]) == sorted(names)
