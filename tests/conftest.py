@@ -29,3 +29,25 @@ def data_root() -> Path:
     if root is None:
         pytest.skip("real RS data not found: set EARTHGPT_DATA or place the shared data at ../shared/data")
     return root
+
+
+@pytest.fixture()
+def tiny_model_dir(tmp_path: Path) -> Path:
+    """A random-weight tiny model directory with its tokenizer, and a black ``scene.png`` beside it."""
+    import numpy as np
+    import torch
+    from PIL import Image
+
+    from earthgpt.data.tokenizer import train_tokenizer
+    from earthgpt.models import build_model, tiny_config
+    from earthgpt.pipeline import token_ids
+
+    tok = train_tokenizer(
+        ["USER: what is here? ASSISTANT: a harbour with ships, grass field forest"] * 30, vocab_size=300
+    )
+    torch.manual_seed(0)
+    out = tmp_path / "model"
+    build_model(tiny_config(**token_ids(tok))).save_pretrained(out)
+    tok.save_pretrained(out)
+    Image.fromarray(np.zeros((32, 32, 3), dtype=np.uint8)).save(tmp_path / "scene.png")
+    return out

@@ -7,13 +7,9 @@ import logging
 from pathlib import Path
 
 import pytest
-import torch
 
 from earthgpt.cli import main
-from earthgpt.data.tokenizer import train_tokenizer
 from earthgpt.evaluation.tasks import GROUPS, TASKS
-from earthgpt.models import build_model, tiny_config
-from earthgpt.pipeline import token_ids
 
 
 @pytest.fixture()
@@ -25,29 +21,29 @@ def partial_root(data_root: Path, tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture()
-def model_dir(tmp_path: Path) -> Path:
-    tok = train_tokenizer(["USER: what is the category? ASSISTANT: grass field forest"] * 20, vocab_size=300)
-    torch.manual_seed(0)
-    out = tmp_path / "model"
-    build_model(tiny_config(**token_ids(tok))).save_pretrained(out)
-    tok.save_pretrained(out)
-    return out
-
-
 def test_without_skip_missing_the_first_absent_task_stops_the_run(
-    partial_root: Path, model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    partial_root: Path, tiny_model_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    args = ["eval", "--model", str(model_dir), "--tasks", "samples", "--data", str(partial_root)]
+    args = ["eval", "--model", str(tiny_model_dir), "--tasks", "samples", "--data", str(partial_root)]
     assert main([*args, "--out", str(tmp_path / "eval")]) == 2
     assert str(partial_root / "aid_150px") in capsys.readouterr().err
 
 
 def test_skip_missing_runs_what_is_present_and_lists_the_rest(
-    partial_root: Path, model_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    partial_root: Path, tiny_model_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     out = tmp_path / "eval"
-    args = ["eval", "--model", str(model_dir), "--tasks", "samples", "--data", str(partial_root), "--out", str(out)]
+    args = [
+        "eval",
+        "--model",
+        str(tiny_model_dir),
+        "--tasks",
+        "samples",
+        "--data",
+        str(partial_root),
+        "--out",
+        str(out),
+    ]
     with caplog.at_level(logging.WARNING):
         assert main([*args, "--limit", "2", "--skip-missing", "--max-new-tokens", "4"]) == 0
     summary = json.loads((out / "metrics.json").read_text())

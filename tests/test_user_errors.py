@@ -9,13 +9,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from PIL import Image
 
 from earthgpt.cli import main
-from earthgpt.data.tokenizer import train_tokenizer
-from earthgpt.models import build_model, tiny_config
-from earthgpt.pipeline import token_ids
 
 
 def _png_header(path: Path, width: int, height: int) -> None:
@@ -57,42 +53,30 @@ def test_chat_on_a_bad_image_is_one_line(case: str, tmp_path: Path, capsys: pyte
     assert str(image) in err and "pass a readable JPEG, PNG or TIFF/GeoTIFF file to --image" in err
 
 
-@pytest.fixture()
-def model_dir(tmp_path: Path) -> Path:
-    """A tiny model directory with its tokenizer, and a readable image beside it."""
-    tok = train_tokenizer(["USER: what is here? ASSISTANT: a harbour with ships"] * 30, vocab_size=300)
-    torch.manual_seed(0)
-    out = tmp_path / "model"
-    build_model(tiny_config(**token_ids(tok))).save_pretrained(out)
-    tok.save_pretrained(out)
-    Image.fromarray(np.zeros((32, 32, 3), dtype=np.uint8)).save(tmp_path / "scene.png")
-    return out
+def _chat(tiny_model_dir: Path, question: str = "what is here?") -> int:
+    return main(["chat", "--model", str(tiny_model_dir), "--image", str(tiny_model_dir.parent / "scene.png"), question])
 
 
-def _chat(model_dir: Path, question: str = "what is here?") -> int:
-    return main(["chat", "--model", str(model_dir), "--image", str(model_dir.parent / "scene.png"), question])
-
-
-def test_truncated_weights_name_the_file(model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    weights = model_dir / "model.safetensors"
+def test_truncated_weights_name_the_file(tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    weights = tiny_model_dir / "model.safetensors"
     weights.write_bytes(weights.read_bytes()[:5000])
-    assert _chat(model_dir) == 2
+    assert _chat(tiny_model_dir) == 2
     err = _err(capsys)
     assert str(weights) in err and "truncated or corrupt" in err
 
 
 @pytest.mark.parametrize("name", ["tokenizer.json", "tokenizer_config.json"])
-def test_missing_tokenizer_file_is_named(name: str, model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    (model_dir / name).unlink()
-    assert _chat(model_dir) == 2
+def test_missing_tokenizer_file_is_named(name: str, tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tiny_model_dir / name).unlink()
+    assert _chat(tiny_model_dir) == 2
     err = _err(capsys)
-    assert f"{model_dir / name} is missing" in err and "sentencepiece" not in err.replace(
+    assert f"{tiny_model_dir / name} is missing" in err and "sentencepiece" not in err.replace(
         "sentencepiece tokenizer.model", ""
     )
 
 
-def test_a_prompt_beyond_the_positions_is_refused(model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert _chat(model_dir, "where " * 20000) == 2  # 120k characters; the tiny model has 2048 positions
+def test_a_prompt_beyond_the_positions_is_refused(tiny_model_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _chat(tiny_model_dir, "where " * 20000) == 2  # 120k characters; the tiny model has 2048 positions
     err = _err(capsys)
     assert "more than the model's 2048 positions" in err and "--max-new-tokens" in err
 

@@ -18,6 +18,7 @@ from earthgpt.geometry.polygons import (
     min_area_obb,
     polygon_quad,
 )
+from tests.rle_by_hand import coco_counts
 
 
 def test_the_hull_of_a_bow_tie_is_the_rectangle_it_spans() -> None:
@@ -81,16 +82,7 @@ def test_rle_runs_decode_as_pycocotools_does(seed: int) -> None:
     rng = np.random.default_rng(seed)
     h, w = 7, 11
     mask = (rng.random((h, w)) < 0.3).astype(np.uint8)
-    flat = mask.flatten(order="F")
-    runs, value, count = [], 0, 0
-    for v in flat:
-        if v == value:
-            count += 1
-        else:
-            runs.append(count)
-            value, count = v, 1
-    runs.append(count)
-    rle = {"counts": runs, "size": [h, w]}
+    rle = {"counts": coco_counts(mask), "size": [h, w]}
     rows, cols = rle_pixels(rle, h, w)
     expected = mask_utils.decode(mask_utils.frPyObjects(rle, h, w))
     assert sorted(zip(rows.tolist(), cols.tolist(), strict=True)) == sorted(zip(*np.nonzero(expected), strict=True))
@@ -98,4 +90,4 @@ def test_rle_runs_decode_as_pycocotools_does(seed: int) -> None:
     compressed = mask_utils.encode(np.asfortranarray(mask))
     assert np.array_equal(rle_mask(compressed, h, w), mask)
     with pytest.raises(ValueError, match="sum to"):
-        rle_pixels({"counts": [*runs, 3], "size": [h, w]}, h, w)
+        rle_pixels({"counts": [*rle["counts"], 3], "size": [h, w]}, h, w)

@@ -12,6 +12,7 @@ from pycocotools import mask as coco_mask
 
 from earthgpt.evaluation.metrics.masks import mask_iou, mask_runs, mask_scores
 from earthgpt.geometry.masks import decode_rle_counts
+from tests.rle_by_hand import coco_counts
 
 
 def _box(h: int, w: int, rows: slice, cols: slice) -> np.ndarray:
@@ -44,7 +45,7 @@ def test_by_hand() -> None:
 def test_every_form_gives_the_same_iou() -> None:
     target = _box(5, 6, slice(1, 4), slice(1, 5))  # 12 px
     pred = _box(5, 6, slice(2, 5), slice(0, 3))  # 9 px, I = 2 rows x 2 cols = 4
-    as_counts = {"size": [5, 6], "counts": _counts(pred)}
+    as_counts = {"size": [5, 6], "counts": coco_counts(pred)}
     forms = [pred, _rle(pred), {**_rle(pred), "counts": _rle(pred)["counts"].decode()}, as_counts]
     for form in forms:
         assert mask_iou(form, target) == pytest.approx(4 / 17)
@@ -52,19 +53,6 @@ def test_every_form_gives_the_same_iou() -> None:
     ref = coco_mask.merge(coco_mask.frPyObjects(square, 5, 6))
     assert mask_runs(square, (5, 6)).area == coco_mask.area(ref) == 9  # 3 x 3 pixels by hand
     assert mask_iou(square, _rle(target), (5, 6)) == coco_mask.iou([ref], [_rle(target)], [0])[0, 0]
-
-
-def _counts(m: np.ndarray) -> list[int]:
-    """Uncompressed COCO counts written by hand: column-major runs, 0s first."""
-    flat = m.ravel(order="F")
-    counts, value, run = [], 0, 0
-    for v in flat:
-        if v == value:
-            run += 1
-        else:
-            counts.append(run)
-            value, run = v, 1
-    return [*counts, run]
 
 
 def test_uncompressed_rle_by_hand() -> None:
@@ -79,7 +67,7 @@ def test_compressed_text_matches_pycocotools() -> None:
     rng = np.random.default_rng(3)
     m = rng.random((37, 23)) < 0.4
     rle = _rle(m)
-    np.testing.assert_array_equal(decode_rle_counts(rle["counts"]), _counts(m.astype(np.uint8)))
+    np.testing.assert_array_equal(decode_rle_counts(rle["counts"]), coco_counts(m.astype(np.uint8)))
     with pytest.raises(ValueError, match="not COCO compressed"):
         decode_rle_counts("ab ")
     with pytest.raises(ValueError, match="cut"):
