@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from earthgpt.data.records import ImageRef
+from earthgpt.geometry.prompts import RleMask, VisualPrompt
 
 Role = Literal["system", "user", "assistant"]
 
@@ -53,13 +54,21 @@ class Message:
 
 @dataclass(frozen=True)
 class Conversation:
-    """A dialogue about (at most) one image, with where it came from."""
+    """A dialogue about (at most) one image, with where it came from.
+
+    EarthGPT-X parts, all in the pixels of the conversation's image: ``prompts[K - 1]`` is the object the text calls
+    ``<regionK>``; ``masks[i]`` is the target of the i-th ``<seg>`` of the assistant turns, in order; ``views`` is the
+    view plan (``""`` = the model's default, ``"global"``, ``"grid:K"``, ``"region:K"``).
+    """
 
     id: str
     messages: tuple[Message, ...]
     task: str = ""
     source: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
+    prompts: tuple[VisualPrompt, ...] = ()
+    masks: tuple[RleMask, ...] = ()
+    views: str = ""
 
     @property
     def image(self) -> ImageRef | None:
@@ -82,7 +91,15 @@ class Conversation:
             if m.masked is not None:
                 msg["masked"] = m.masked
             msgs.append(msg)
-        return {"id": self.id, "task": self.task, "source": self.source, "meta": self.meta, "messages": msgs}
+        out: dict[str, Any] = {"id": self.id, "task": self.task, "source": self.source, "meta": self.meta}
+        out["messages"] = msgs
+        if self.prompts:
+            out["prompts"] = [p.to_dict() for p in self.prompts]
+        if self.masks:
+            out["masks"] = [m.to_dict() for m in self.masks]
+        if self.views:
+            out["views"] = self.views
+        return out
 
     @staticmethod
     def from_dict(d: dict[str, Any]) -> Conversation:
@@ -105,4 +122,7 @@ class Conversation:
             task=d.get("task", ""),
             source=d.get("source", ""),
             meta=dict(d.get("meta", {})),
+            prompts=tuple(VisualPrompt.from_dict(p) for p in d.get("prompts", ())),
+            masks=tuple(RleMask.from_dict(m) for m in d.get("masks", ())),
+            views=str(d.get("views", "")),
         )

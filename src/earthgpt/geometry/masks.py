@@ -9,7 +9,7 @@ import numpy as np
 from earthgpt.geometry.boxes import HBB, OBB
 from earthgpt.geometry.polygons import min_area_obb
 
-__all__ = ["mask_hbb", "mask_obb", "rle_mask", "rle_pixels"]
+__all__ = ["decode_rle_counts", "encode_rle_counts", "mask_hbb", "mask_obb", "rle_mask", "rle_pixels"]
 
 
 def mask_hbb(rows: np.ndarray, cols: np.ndarray) -> HBB:
@@ -92,3 +92,18 @@ def decode_rle_counts(text: str | bytes, name: str = "mask") -> np.ndarray:
     values[1::2] = np.cumsum(values[1::2])  # count m += count m - 2, for m > 2
     values[2::2] = np.cumsum(values[2::2])
     return values
+
+
+def encode_rle_counts(runs: np.ndarray) -> str:
+    """Run lengths -> COCO's compressed RLE text; the inverse of :func:`decode_rle_counts`."""
+    values = np.asarray(runs, dtype=np.int64).copy()
+    values[3:] -= np.asarray(runs, dtype=np.int64)[1:-2]  # from the fourth count on, the difference to two before
+    out: list[str] = []
+    for v in values.tolist():
+        more = True
+        while more:
+            c = v & 0x1F
+            v >>= 5
+            more = v != -1 if c & 0x10 else v != 0
+            out.append(chr((c | 0x20 if more else c) + 48))
+    return "".join(out)
