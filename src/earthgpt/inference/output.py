@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from earthgpt.geometry.prompts import RleMask
+
 __all__ = ["Generation"]
 
 
@@ -19,12 +21,16 @@ class Generation:
     """Log-probability of each generated token, in generation order."""
     token_spans: list[tuple[int, int]] | None = None
     """Character span [start, end) of each generated token in ``text`` (same length as ``token_logprobs``)."""
+    masks: list[RleMask] | None = None
+    """One mask per ``<seg>`` of the answer, in order, in the pixels of the input image (EarthGPT-X)."""
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"text": self.text}
         if self.token_logprobs is not None and self.token_spans is not None:
             d["token_logprobs"] = [float(v) for v in self.token_logprobs]
             d["token_spans"] = [[int(a), int(b)] for a, b in self.token_spans]
+        if self.masks is not None:
+            d["masks"] = [m.to_dict() for m in self.masks]
         return d
 
     @staticmethod
@@ -40,4 +46,10 @@ class Generation:
                 sp = [(int(a), int(b)) for a, b in spans]
             except (TypeError, ValueError, OverflowError):  # OverflowError: int() of an infinite span
                 lp, sp = None, None
-        return Generation(text=text if isinstance(text, str) else "", token_logprobs=lp, token_spans=sp)
+        masks: list[RleMask] | None = None
+        if isinstance(d.get("masks"), list):
+            try:
+                masks = [RleMask.from_dict(m) for m in d["masks"]]
+            except (KeyError, TypeError, ValueError, AttributeError):
+                masks = None
+        return Generation(text=text if isinstance(text, str) else "", token_logprobs=lp, token_spans=sp, masks=masks)
