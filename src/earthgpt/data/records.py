@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any, Literal, get_args
 
 from earthgpt.geometry import HBB, LabeledBox
+from earthgpt.geometry.prompts import RleMask
 
 Modality = Literal["optical", "sar", "infrared"]
 ANY_CLASS = ""
@@ -138,7 +139,14 @@ class DetectionRecord(_Base):
     """What a benchmark ignores (filled only when a source reads for scoring, ``DetectionSource.for_scoring``):
     ``difficult`` objects under their category, and ignore regions (DontCare, iscrowd) under ``ANY_CLASS``.
     Predictions matching them count neither as true nor as false positives."""
+    masks: tuple[RleMask | None, ...] = ()
+    """The pixel mask of each object (``masks[i]`` belongs to ``objects[i]``; None: that object has none), in the
+    image's pixels; empty when the source has no masks. Only real annotated masks: a box is never stored here."""
     task: Literal["detection"] = field(default="detection", init=False)
+
+    def __post_init__(self) -> None:
+        if self.masks and len(self.masks) != len(self.objects):
+            raise ValueError(f"record {self.id}: {len(self.masks)} masks for {len(self.objects)} objects; one each")
 
 
 @dataclass(frozen=True)
@@ -184,6 +192,8 @@ def record_to_dict(record: Record) -> dict[str, Any]:
         d.update(objects=[o.to_dict() for o in record.objects], categories=list(record.categories))
         if record.ignored:
             d["ignored"] = [o.to_dict() for o in record.ignored]
+        if record.masks:
+            d["masks"] = [m.to_dict() if m is not None else None for m in record.masks]
     elif isinstance(record, GroundingRecord):
         d.update(expression=record.expression, box=list(record.box.as_tuple()), label=record.label)
     else:
@@ -209,7 +219,10 @@ def record_from_dict(d: dict[str, Any]) -> Record:
     if task == "detection":
         objs = tuple(LabeledBox.from_dict(o) for o in d["objects"])
         ignored = tuple(LabeledBox.from_dict(o) for o in d.get("ignored", ()))
-        return DetectionRecord(**base, objects=objs, categories=tuple(d.get("categories", ())), ignored=ignored)
+        masks = tuple(RleMask.from_dict(m) if m is not None else None for m in d.get("masks", ()))
+        return DetectionRecord(
+            **base, objects=objs, categories=tuple(d.get("categories", ())), ignored=ignored, masks=masks
+        )
     if task == "grounding":
         return GroundingRecord(**base, expression=d["expression"], box=HBB(*d["box"]), label=d.get("label", ""))
     if task == "region_caption":

@@ -6,6 +6,9 @@ window: an HBB by clamping, an OBB by intersecting its polygon (the convex hull 
 then reducing the visible polygon to four corners (``polygon_quad``) or taking its minimum-area rectangle
 (``min_area_rect``). An object is kept when the visible share of its area (its area inside the image) is at least
 ``min_visible``. The tile is recorded in ``ImageRef.tile``; the source raster is never read or rewritten here.
+Object masks (``DetectionRecord.masks``) go with their objects: cropped to the tile (an object dropped from a tile
+drops its mask; a kept object whose mask has no pixel in the tile keeps no mask, counted as
+``masks_outside_tile``).
 """
 
 from __future__ import annotations
@@ -19,10 +22,12 @@ from shapely.geometry import Polygon
 from shapely.geometry import box as shapely_box
 
 from earthgpt.data.corpus.config import ObbClip, TilingOptions
+from earthgpt.data.masks import crop_mask
 from earthgpt.data.records import DetectionRecord, ImageRef, Record, Tile
 from earthgpt.data.sources.base import Skip
 from earthgpt.geometry import HBB, OBB, Box, LabeledBox
 from earthgpt.geometry.polygons import clamped_min_area_rect, hull_polygon, polygon_quad
+from earthgpt.geometry.prompts import RleMask
 
 _EPS = 1e-9
 
@@ -127,20 +132,26 @@ def clip_to_image(record: DetectionRecord, opts: TilingOptions) -> tuple[Detecti
     width, height = record.image.width, record.image.height
     frame = Tile(0, 0, width, height, 1.0, width, height)
     kept: list[LabeledBox] = []
+    indices: list[int] = []
     changed = False
-    for obj in record.objects:
+    for k, obj in enumerate(record.objects):
         coords = obj.box.as_tuple()
         xs, ys = coords[0::2], coords[1::2]
         if min(xs) >= 0 and min(ys) >= 0 and max(xs) <= width and max(ys) <= height:
             kept.append(obj)
+            indices.append(k)
             continue
         changed = True
         box = cut_box(obj.box, frame, 0.0, opts.obb_clip)
         if box is not None and box.area > 0:
             kept.append(dataclasses.replace(obj, box=box))
+            indices.append(k)
     if not changed:
         return record, 0
-    return dataclasses.replace(record, objects=tuple(kept)), len(record.objects) - len(kept)
+    masks = tuple(record.masks[k] for k in indices) if record.masks else ()
+    if not any(m is not None for m in masks):
+        masks = ()
+    return dataclasses.replace(record, objects=tuple(kept), masks=masks), len(record.objects) - len(kept)
 
 
 def cut_record(
@@ -156,12 +167,13 @@ def cut_record(
     for scale in opts.scales:
         for tile in tile_windows(width, height, opts.size, opts.overlap, scale):
             counts["tiles"] += 1
-            kept = _objects_in(record.objects, tile, opts, seen, counts)
+            picked = _objects_in(record.objects, tile, opts, seen, counts)
+            kept = [obj for _, obj in picked]
             if kept or opts.keep_empty:
                 rid = tile_id(record.id, tile)
-                out.append(
-                    dataclasses.replace(record, id=rid, image=tiled_image(record.image, tile), objects=tuple(kept))
-                )
+                masks = _tile_masks(record, [k for k, _ in picked], tile, counts)
+                image = tiled_image(record.image, tile)
+                out.append(dataclasses.replace(record, id=rid, image=image, objects=tuple(kept), masks=masks))
             else:
                 counts["tiles_without_objects"] += 1
                 detail = f"tile x={tile.x} y={tile.y} {tile.width}x{tile.height} scale {tile.scale:g}"
@@ -184,11 +196,27 @@ def _lost_detail(record_id: str, obj: LabeledBox, opts: TilingOptions) -> str:
     )
 
 
+def _tile_masks(
+    record: DetectionRecord, indices: Sequence[int], tile: Tile, counts: Counter[str]
+) -> tuple[RleMask | None, ...]:
+    """The masks of the objects ``indices`` of ``record`` cropped to ``tile``; () when the record has none."""
+    if not record.masks:
+        return ()
+    out: list[RleMask | None] = []
+    for k in indices:
+        mask = record.masks[k]
+        cropped = crop_mask(mask, tile) if mask is not None else None
+        if mask is not None and cropped is None:
+            counts["masks_outside_tile"] += 1
+        out.append(cropped)
+    return tuple(out) if any(m is not None for m in out) else ()
+
+
 def _objects_in(
     objects: Sequence[LabeledBox], tile: Tile, opts: TilingOptions, seen: set[int], counts: Counter[str]
-) -> list[LabeledBox]:
-    """The objects kept in ``tile`` (in tile pixels); records which object indices were kept in ``seen``."""
-    kept: list[LabeledBox] = []
+) -> list[tuple[int, LabeledBox]]:
+    """The objects kept in ``tile`` (in tile pixels) with their indices; records the kept indices in ``seen``."""
+    kept: list[tuple[int, LabeledBox]] = []
     x2, y2 = tile.x + tile.width, tile.y + tile.height
     for k, obj in enumerate(objects):
         coords = obj.box.as_tuple()
@@ -200,5 +228,5 @@ def _objects_in(
             counts["object_pieces_dropped"] += 1
             continue
         seen.add(k)
-        kept.append(dataclasses.replace(obj, box=box))
+        kept.append((k, dataclasses.replace(obj, box=box)))
     return kept

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, ClassVar, TypeVar
 
+from earthgpt.data.masks import MaskError, mask_from_polygons, mask_from_rle
 from earthgpt.data.records import ANY_CLASS, DetectionRecord, ImageRef, Record
 from earthgpt.data.sources._annotation_formats import (
     AnnotationError,
@@ -27,6 +28,7 @@ from earthgpt.geometry import HBB, OBB, Box, BoxKind, LabeledBox, clip_box
 from earthgpt.geometry.formats import coco_to_hbb
 from earthgpt.geometry.masks import mask_obb, rle_pixels
 from earthgpt.geometry.polygons import min_area_obb
+from earthgpt.geometry.prompts import RleMask
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class RawObject:
     box: Box
     difficult: bool = False
     """The annotation's own difficult flag (VOC ``<difficult>1</difficult>``, DOTA's last column)."""
+    mask: RleMask | None = None
+    """The object's pixel mask where the source has one (see ``earthgpt.data.masks``)."""
 
 
 def loose(name: str) -> str:
@@ -132,12 +136,14 @@ class DetectionSource(Source):
     ) -> tuple[list[RawObject], list[Skip]]:
         """``read`` applied to each entry (an xml <object>, a text line...); an entry it cannot parse (``read``
         raises AnnotationError, ValueError, KeyError, TypeError or IndexError) becomes a ``malformed_annotation``
-        skip of that object alone."""
+        skip of that object alone, one with an unusable mask (MaskError) a skip under the mask's reason."""
         objects: list[RawObject] = []
         skips: list[Skip] = []
         for n, entry in enumerate(entries):
             try:
                 objects.append(read(entry))
+            except MaskError as e:
+                skips.append(self.skip(item, e.reason, f"object {n}: {e.detail}"))
             except (AnnotationError, ValueError, KeyError, TypeError, IndexError) as e:
                 skips.append(self.skip(item, "malformed_annotation", f"object {n}: {type(e).__name__}: {e}"))
         return objects, skips
@@ -220,6 +226,7 @@ class DetectionSource(Source):
             return
         yield from skips
         kept: list[LabeledBox] = []
+        masks: list[RleMask | None] = []
         ignored: list[LabeledBox] = []
         for obj in objects:
             if self.for_scoring and obj.label.strip() in self.ignored:  # an ignore region: of any class
@@ -234,6 +241,7 @@ class DetectionSource(Source):
                     ignored.append(out)
                 else:
                     kept.append(out)
+                    masks.append(obj.mask)
         if not kept and not self.for_scoring:
             yield self.skip(item, "empty_annotation", "no usable object in this image")
             return
@@ -245,6 +253,7 @@ class DetectionSource(Source):
             objects=tuple(kept),
             categories=self.categories,
             ignored=tuple(ignored),
+            masks=tuple(masks) if any(m is not None for m in masks) else (),
         )
 
 
@@ -330,6 +339,9 @@ class CocoSource(DetectionSource):
     """
 
     ignored: ClassVar[Mapping[str, str]] = {CROWD: "a region flagged iscrowd or ignore, not a single object"}
+    reads_masks: ClassVar[bool] = False
+    """Read each annotation's ``segmentation`` (polygons or RLE) into ``RawObject.mask`` (checked, see
+    ``earthgpt.data.masks``; a bad one skips its object under the mask's reason)."""
 
     def __init__(self, root: str | Path, split: str, annotation_file: str, image_dir: str, kind: BoxKind) -> None:
         super().__init__(root, split)
@@ -389,7 +401,19 @@ class CocoSource(DetectionSource):
         except (KeyError, TypeError, ValueError) as e:
             raise AnnotationError(f"annotation {ann.get('id')}: no usable bbox ({e})") from e
         box: Box = hbb if self.kind == "hbb" else self.annotation_obb(ann, image)
-        return RawObject(self.label_of(ann), box)
+        label = self.label_of(ann)
+        mask = self.annotation_mask(ann, image) if self.reads_masks and label != CROWD else None
+        return RawObject(label, box, mask=mask)
+
+    def annotation_mask(self, ann: dict[str, Any], image: CocoImage) -> RleMask:
+        """The annotation's mask: its polygons rasterised (COCO's rule) or its RLE, checked against the image."""
+        seg = ann.get("segmentation")
+        name = f"annotation {ann.get('id')}"
+        if isinstance(seg, list) and seg and all(isinstance(p, list) for p in seg):
+            return mask_from_polygons(seg, image.height, image.width, name)
+        if isinstance(seg, dict):
+            return mask_from_rle(seg, image.height, image.width, name)
+        raise MaskError("malformed_mask", f"{name}: segmentation is neither polygons nor an RLE")
 
     def annotation_obb(self, ann: dict[str, Any], image: CocoImage) -> OBB:
         """The minimum-area rectangle around the annotation's polygon(s) or RLE mask."""

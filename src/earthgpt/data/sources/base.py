@@ -29,6 +29,11 @@ SKIP_REASONS: tuple[str, ...] = (
     "ignored_region",  # an annotation that marks a region to ignore, not an object (DontCare, iscrowd, ...)
     "tile_without_objects",  # a tile cut from a large image that keeps no object
     "object_larger_than_tile",  # an object below the visibility threshold in every tile of its image
+    "mask_size_mismatch",  # an object mask whose size differs from its image's
+    "self_intersecting_polygon",  # a segmentation polygon whose edges cross (its area is ambiguous)
+    "empty_mask",  # an RLE or polygon that sets no pixel
+    "malformed_mask",  # a segmentation that is neither a COCO RLE nor a list of polygons
+    "point_outside_mask",  # a point prompt that lies outside the mask of its object
     "source_error",  # an exception raised inside a source or a conversion (a bug to report, not bad data)
 )
 

@@ -31,6 +31,8 @@ class Hrsid(CocoSource):
 
       Options ``annotations`` and ``images`` point elsewhere, e.g. at the ``Annotations/offshore/*.json`` files
       of the modified-HRSID re-annotation with its tiles in ``images``.
+    * Masks: each ship's polygon rasterised by pycocotools into ``DetectionRecord.masks``; a self-intersecting or
+      empty polygon skips its ship (``self_intersecting_polygon``, ``empty_mask``).
     * Annotations flagged ``iscrowd`` or ``ignore`` are dropped as ``ignored_region`` skips saying so.
     * Classes: ship. Splits: the official ``train`` (3,642 tiles) and ``test`` (1,962) files.
     * Relied on: real modified-HRSID json and tiles in the shared data (same COCO keys as HRSID) and the HRSID
@@ -47,6 +49,7 @@ class Hrsid(CocoSource):
     categories: tuple[str, ...] = ("ship",)
     label_map: Mapping[str, str] = {"ship": "ship"}
     loose_labels: ClassVar[bool] = True
+    reads_masks: ClassVar[bool] = True
 
     def __init__(
         self,

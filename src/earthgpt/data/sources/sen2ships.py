@@ -43,6 +43,7 @@ class Sen2Ships(CocoSource):
     * Boxes: from each RLE mask (pixel (r, c) covers [c, c+1] x [r, r+1]): HBB = the box enclosing the mask
       (equal to the json ``bbox``), OBB = the minimum-area rectangle around the mask's pixels. The uncompressed
       RLE is expanded run by run (tested equal to ``pycocotools.mask.decode``); compressed RLE uses pycocotools.
+    * Masks: each object keeps its RLE mask (``DetectionRecord.masks``), checked against the image size.
     * Classes: ship. Splits: none official; a deterministic split by hash of the image file name, 20 % ``test``.
     * Relied on: the real repository files in the shared data (README, PROVENANCE, json, rasters).
 
@@ -75,6 +76,7 @@ class Sen2Ships(CocoSource):
         return found.relative_to(self.root).as_posix()
 
     def read_annotation(self, ann: dict[str, Any], image: CocoImage) -> RawObject:
+        mask = self.annotation_mask(ann, image)  # checked: size, content (MaskError skips the object)
         rows, cols = rle_pixels(ann.get("segmentation"), image.height, image.width)
         box = mask_hbb(rows, cols) if self.kind == "hbb" else mask_obb(rows, cols)
-        return RawObject(self.label_of(ann), box)
+        return RawObject(self.label_of(ann), box, mask=mask)

@@ -101,7 +101,7 @@ def _pieces(spec: TaskSpec, record: Record, item: str, skips: Counter[str]) -> l
     loose = dataclasses.replace(opts, min_visible=_ANY_PART)
     if spec.tile is not None and needs_tiling(record, opts):
         pieces, _ = cut_record(record, item, opts)
-        ignored, _ = cut_record(dataclasses.replace(record, objects=record.ignored), item, loose)
+        ignored, _ = cut_record(dataclasses.replace(record, objects=record.ignored, masks=()), item, loose)
         regions = {r.id: r.objects for r in ignored if isinstance(r, DetectionRecord)}
         out: list[Record] = []
         for p in pieces:
@@ -112,7 +112,7 @@ def _pieces(spec: TaskSpec, record: Record, item: str, skips: Counter[str]) -> l
         return out
     clipped, dropped = clip_to_image(record, opts)
     skips["box_outside_image"] += dropped
-    parts, _ = clip_to_image(dataclasses.replace(record, objects=record.ignored), loose)
+    parts, _ = clip_to_image(dataclasses.replace(record, objects=record.ignored, masks=()), loose)
     return [dataclasses.replace(clipped, ignored=parts.objects)]
 
 
