@@ -88,7 +88,8 @@ def mask_from_rle(segmentation: Any, height: int, width: int, name: str = "mask"
 def mask_from_polygons(polygons: Sequence[Sequence[float]], height: int, width: int, name: str = "mask") -> RleMask:
     """COCO polygons ``[[x1, y1, x2, y2, ...], ...]`` (pixels) rasterised by pycocotools (COCO's pixel rule).
 
-    Each polygon must have >= 3 vertices and edges that do not cross (``self_intersecting_polygon``); a polygon
+    Each polygon must have >= 3 vertices and edges that do not cross (``self_intersecting_polygon``; a ring that
+    only touches itself at a vertex, as real HRSID polygons along the tile edge do, is kept); a polygon
     reaching past the image is cut by the raster; nothing set is ``empty_mask``."""
     from pycocotools import mask as coco_mask
 
@@ -101,8 +102,9 @@ def mask_from_polygons(polygons: Sequence[Sequence[float]], height: int, width: 
         if len(coords) < 6 or len(coords) % 2 or not all(math.isfinite(v) for v in coords):
             raise MaskError("malformed_mask", f"{name}: polygon {k} needs >= 3 finite (x, y) pairs")
         shape = Polygon(list(zip(coords[0::2], coords[1::2], strict=True)))
-        if not shape.is_valid:
-            raise MaskError("self_intersecting_polygon", f"{name}: polygon {k}: {explain_validity(shape)}")
+        why = "" if shape.is_valid else explain_validity(shape)
+        if why.startswith("Self-intersection"):  # crossing edges; a ring touching itself at a vertex is fine
+            raise MaskError("self_intersecting_polygon", f"{name}: polygon {k}: edges cross ({why})")
         polys.append(coords)
     if not polys:
         raise MaskError("malformed_mask", f"{name}: no polygon")

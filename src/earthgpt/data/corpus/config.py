@@ -147,14 +147,18 @@ class BuildConfig:
             _check_splits(i, spec)
 
     def instruction_options(self) -> InstructionOptions:
-        """The instruction options with the paraphrase seed filled from ``seed`` when ``paraphrase`` is on."""
-        if self.paraphrase and self.instructions.paraphrase_seed is None:
-            return dataclasses.replace(self.instructions, paraphrase_seed=self.seed)
-        return self.instructions
+        """The instruction options with the paraphrase seed filled from ``seed`` when ``paraphrase`` is on, and the
+        seed of the EarthGPT-X region choices (``x_seed``) from ``seed`` when ``x_tasks`` are chosen."""
+        opts = dataclasses.replace(self.instructions, x_seed=self.seed) if self.instructions.x_tasks else self.instructions
+        if self.paraphrase and opts.paraphrase_seed is None:
+            return dataclasses.replace(opts, paraphrase_seed=self.seed)
+        return opts
 
     def to_dict(self) -> dict[str, Any]:
         """Plain values, ready for YAML or JSON."""
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        d["instructions"]["x_tasks"] = list(self.instructions.x_tasks)  # YAML has lists, not tuples
+        return d
 
     def content_dict(self) -> dict[str, Any]:
         """The fields that decide the output bytes (not where data and output live, the worker count, nor what to do

@@ -17,7 +17,7 @@ from earthgpt.data.conversation import Conversation
 from earthgpt.data.corpus.config import BuildConfig, ConfigError, SourceSpec
 from earthgpt.data.corpus.splits import split_options
 from earthgpt.data.corpus.tiling import clip_to_image, cut_record, needs_tiling
-from earthgpt.data.instructions.convert import InstructionOptions, to_conversations
+from earthgpt.data.instructions.convert import InstructionOptions, conversations_and_skips
 from earthgpt.data.records import DetectionRecord, Record, record_to_dict
 from earthgpt.data.sources import DataRootError, Skip, Source, get_source
 
@@ -173,7 +173,7 @@ def conversation_line(conv: Conversation, record: Record) -> dict[str, Any]:
     """A conversation as stored: its dict with the record id, split and modality next to its id (a superset of
     ``Conversation.to_dict``, so ``Conversation.from_dict`` reads it back)."""
     d = conv.to_dict()
-    return {
+    line = {
         "id": d["id"],
         "record_id": record.id,
         "source": record.source,
@@ -183,12 +183,14 @@ def conversation_line(conv: Conversation, record: Record) -> dict[str, Any]:
         "meta": d["meta"],
         "messages": d["messages"],
     }
+    line.update({k: d[k] for k in ("prompts", "masks", "views") if k in d})  # EarthGPT-X parts, when present
+    return line
 
 
 def _emit(result: UnitResult, record: Record, opts: InstructionOptions, unit: Unit, spec: SourceSpec) -> None:
     """Add one (possibly tiled) record and its conversations; a record that cannot be converted becomes a skip."""
     try:
-        convs = to_conversations(record, opts)
+        convs, lost = conversations_and_skips(record, opts)
         conv_lines = [dumps(conversation_line(c, record)) for c in convs]
         record_line = dumps(record_to_dict(record) | {"item": unit.item})
     except Exception as e:  # a bug met on odd values must skip this record, not stop the build
@@ -196,6 +198,8 @@ def _emit(result: UnitResult, record: Record, opts: InstructionOptions, unit: Un
         log.warning("%s: %s", spec.name, detail)
         result.skips.append(skip_dict(Skip(spec.name, unit.item, "source_error", detail), spec, unit.split))
         return
+    for reason, detail in lost:  # objects an EarthGPT-X conversion could not use (a bad mask, a stray point)
+        result.skips.append(skip_dict(Skip(spec.name, unit.item, reason, f"{record.id}: {detail}"), spec, unit.split))
     result.records.append(record_line)
     result.conversations.extend(conv_lines)
     _count(result, record, convs)

@@ -41,8 +41,25 @@ class InstructionOptions:
     max_objects: int | None = None
     """Cap on the boxes of one detection answer: the first ``max_objects`` in reading order are kept (a dense DOTA
     tile holds ~300). None (the paper's recipe): every box."""
+    x_tasks: tuple[str, ...] = ()
+    """EarthGPT-X conversations to add (``earthgpt.data.instructions.regions.X_TASKS``, each also the
+    conversations' task name): "region_classification", "region_description", "region_relation",
+    "pixel_grounding", "zoom". Empty (the default): the paper's recipe only."""
+    x_regions: int = 3
+    """Most ``<regionK>`` prompts of one referring-classification conversation."""
+    x_seed: int = 0
+    """Seed of the region choices (which objects, prompt kinds, sampled points and scribbles); the build sets it
+    from its ``seed``."""
 
     def __post_init__(self) -> None:
+        from earthgpt.data.instructions.regions import X_TASKS
+
+        object.__setattr__(self, "x_tasks", tuple(self.x_tasks))
+        unknown = [t for t in self.x_tasks if t not in X_TASKS]
+        if unknown:
+            raise ValueError(f"instructions.x_tasks: unknown {unknown}; choose from {list(X_TASKS)}")
+        if isinstance(self.x_regions, bool) or not isinstance(self.x_regions, int) or self.x_regions < 1:
+            raise ValueError(f"instructions.x_regions must be an integer >= 1, got {self.x_regions!r}")
         if self.max_objects is not None and (
             isinstance(self.max_objects, bool) or not isinstance(self.max_objects, int) or self.max_objects < 1
         ):
@@ -164,8 +181,27 @@ def _detection(record: DetectionRecord, opts: InstructionOptions) -> list[Conver
 
 
 def to_conversations(record: Record, opts: InstructionOptions | None = None) -> list[Conversation]:
-    """All conversations the paper's recipe makes from one record (possibly none, e.g. no captions left)."""
+    """All conversations the recipe makes from one record (possibly none, e.g. no captions left)."""
+    return conversations_and_skips(record, opts)[0]
+
+
+def conversations_and_skips(
+    record: Record, opts: InstructionOptions | None = None
+) -> tuple[list[Conversation], list[tuple[str, str]]]:
+    """The paper's conversations of one record, then the EarthGPT-X ones of ``opts.x_tasks``, and the (reason,
+    detail) of every object the X conversions left out (a bad mask, a point outside its mask)."""
     opts = opts or InstructionOptions()
+    convs = _paper_conversations(record, opts)
+    if not opts.x_tasks:
+        return convs, []
+    from earthgpt.data.instructions.regions import x_conversations
+
+    more, skips = x_conversations(record, opts)
+    return convs + more, skips
+
+
+def _paper_conversations(record: Record, opts: InstructionOptions) -> list[Conversation]:
+    """The paper's recipe (Section IV)."""
     rng = _rng(opts, record.id)
     if isinstance(record, SceneRecord):
         q = T.classify_prompt(record.categories or (record.label,))

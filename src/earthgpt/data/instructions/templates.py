@@ -58,3 +58,26 @@ def pick(template: str, rng: random.Random | None) -> str:
     if rng is None:
         return template
     return rng.choice(PARAPHRASES.get(template, (template,)))
+
+# --- Ours (EarthGPT-X): region-, relation-, pixel- and zoom-level instructions. The paper prints none of them. ---
+# ``{regions}`` / ``{region}`` are ``<regionK>`` names: the chat template follows each with the prompt's feature.
+#: referring object classification; the answer is "Region 1: <label>; Region 2: <label>" (Osprey's answer form,
+#: which its SS / S-IoU cleaning reads: the text after "Region K:")
+REFER = "What is the category of {regions}? Answer in the form 'Region K: category' for each region, separated by ';'."
+REFER_ANSWER = "Region {index}: {label}"
+#: region captioning (the VG-to-instruction second format with a visual prompt in place of the box text)
+REGION_DESCRIBE = "Please describe the object in {region} of the RS image."
+#: the templated description where a source has no expression: size, class, orientation, position
+REGION_TEMPLATE = "A {size} {label}{orientation}, in the {position} of the image."
+#: relations between two regions, computed from the geometry
+RELATION = "Where is {a} relative to {b}? Compare their positions, distance to the image centre and size."
+RELATION_ANSWER = "{a} {position} {b}; it is {nearer} the image centre and {larger}."
+#: pixel grounding: a class (every instance: one mask, their union), an expression, or a region prompt
+SEGMENT_CLASS = "Please segment every {label} in this RS image."
+SEGMENT_EXPRESSION = "Please segment the object described as follows: {expression}"
+SEGMENT_REGION = "Please segment the {label} in {region}."
+SEGMENT_ANSWER = "Sure, <seg>."
+#: multi-level (zoom) session: scene, then a region of it, then one object in that region
+ZOOM_SCENE = "What objects does this RS image show? Give the number of each category."
+ZOOM_REGION = "How many objects of each category are in {region}?"
+ZOOM_OBJECT = "What is the category of the object in {region}? Answer in the form 'Region K: category'."
