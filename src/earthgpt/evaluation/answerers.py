@@ -11,6 +11,7 @@ from typing import Any, Protocol, runtime_checkable
 from earthgpt.data.conversation import Message
 from earthgpt.data.records import ImageRef
 from earthgpt.evaluation.tasks.spec import Sample
+from earthgpt.geometry.prompts import RleMask, VisualPrompt
 from earthgpt.inference.output import Generation
 
 __all__ = [
@@ -35,6 +36,8 @@ class Request:
     """The folder that ``image.path`` is relative to."""
     prompt: str
     """The user turn, exactly as the paper's instruction templates write it."""
+    prompts: tuple[VisualPrompt, ...] = ()
+    """EarthGPT-X: the visual prompts the ``<regionK>`` of ``prompt`` name (``prompts[K - 1]``), in image pixels."""
 
 
 @runtime_checkable
@@ -69,7 +72,8 @@ class DummyAnswerer:
 
 
 class OracleAnswerer:
-    """Answers from the ground truth, formatted exactly as the training answers are (``Sample.answer``).
+    """Answers from the ground truth, formatted exactly as the training answers are (``Sample.answer``), with the
+    target masks of pixel-grounding samples as the generation's masks.
 
     Built from the samples of one or more tasks; a request is matched by (id, image path, prompt), so tasks whose
     ids coincide do not mix. Each whitespace piece of an answer gets log-probability 0.0 (certainty), so the
@@ -79,11 +83,11 @@ class OracleAnswerer:
     """
 
     def __init__(self, samples: Iterable[Sample], shuffle: bool = False) -> None:
-        items = [((s.id, s.image.path, s.prompt), s.answer) for s in samples]
+        items = [((s.id, s.image.path, s.prompt), (s.answer, s.masks)) for s in samples]
         if shuffle and len(items) > 1:
             n = len(items)
             items = [(items[i][0], items[(i + n // 2) % n][1]) for i in range(n)]
-        self.answers: dict[tuple[str, str, str], str] = dict(items)
+        self.answers: dict[tuple[str, str, str], tuple[str, tuple[RleMask, ...]]] = dict(items)
         self.calls: list[int] = []
 
     def predict(self, requests: Sequence[Request]) -> list[Generation]:
@@ -93,9 +97,9 @@ class OracleAnswerer:
             key = (r.id, r.image.path, r.prompt)
             if key not in self.answers:
                 raise KeyError(f"OracleAnswerer has no answer for request {r.id!r}: build it from the same samples")
-            text = self.answers[key]
+            text, masks = self.answers[key]
             spans = whitespace_tokens(text)
-            out.append(Generation(text, [0.0] * len(spans), spans))
+            out.append(Generation(text, [0.0] * len(spans), spans, list(masks) if masks else None))
         return out
 
 
@@ -104,11 +108,16 @@ class _Generator(Protocol):
 
     def pixels(self, image: Any, root: str | Path | None = None) -> Any: ...
 
-    def generate(self, pixels: Sequence[Any], dialogues: Sequence[Sequence[Message]]) -> list[Generation]: ...
+    def generate(
+        self, pixels: Sequence[Any], dialogues: Sequence[Sequence[Message]], **options: Any
+    ) -> list[Generation]: ...
 
 
 class ModelAnswerer:
-    """Our model behind the evaluation protocol: one single-turn dialogue per request, token log-probabilities kept."""
+    """Our model behind the evaluation protocol: one single-turn dialogue per request, token log-probabilities kept.
+
+    Requests with visual prompts (EarthGPT-X tasks) pass them as ``prompts=[request.prompts, ...]`` (one
+    sequence per dialogue) to the predictor's ``generate``; requests without any are asked exactly as before."""
 
     def __init__(self, model: _Generator) -> None:
         self.model = model
@@ -116,4 +125,6 @@ class ModelAnswerer:
     def predict(self, requests: Sequence[Request]) -> list[Generation]:
         pixels = [self.model.pixels(r.image, r.image_root) for r in requests]
         dialogues = [[Message.user(r.prompt, r.image)] for r in requests]
+        if any(r.prompts for r in requests):
+            return list(self.model.generate(pixels, dialogues, prompts=[r.prompts for r in requests]))
         return list(self.model.generate(pixels, dialogues))

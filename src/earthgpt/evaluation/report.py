@@ -72,7 +72,7 @@ def _paper_confidence(r: TaskResult) -> bool:
 def _sample_tables(results: Sequence[TaskResult]) -> list[str]:
     """Tasks without a paper table, grouped by kind, one row each."""
     lines: list[str] = []
-    for kind in ("scene", "caption", "vqa", "grounding", "detection"):
+    for kind in ("scene", "caption", "vqa", "grounding", "detection", "referring", "region_caption", "pixel_grounding"):
         group = [r for r in results if r.spec.kind == kind]
         if not group:
             continue

@@ -10,6 +10,7 @@ from typing import Any
 
 from earthgpt.evaluation.box_confidence import BoxScorer, LogprobScorer
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
+from earthgpt.evaluation.metrics.referring import SentenceEncoder
 from earthgpt.evaluation.metrics.vqa import VQAMatch
 from earthgpt.evaluation.predfile import read_predictions
 from earthgpt.evaluation.report import write_report
@@ -32,6 +33,7 @@ def score_predictions_file(
     limit: int | None = None,
     meteor: bool | MeteorScorer = True,
     vqa_match: VQAMatch | None = None,
+    encoder: SentenceEncoder | None = None,
 ) -> TaskResult:
     """The :class:`TaskResult` of a predictions file (see :func:`score_file`)."""
     if box_format not in BOX_FORMATS:
@@ -67,6 +69,8 @@ def score_predictions_file(
         meteor=meteor,
         file_counts=file_counts,
         vqa_match=vqa_match,
+        extras=pf.extras,
+        encoder=encoder,
     )
 
 
@@ -82,6 +86,7 @@ def score_file(
     meteor: bool | MeteorScorer = True,
     model_name: str | None = None,
     vqa_match: VQAMatch | None = None,
+    encoder: SentenceEncoder | None = None,
 ) -> dict[str, Any]:
     """Score a predictions JSONL against ``task`` and return the metrics dict (as in metrics.json).
 
@@ -93,9 +98,14 @@ def score_file(
     ``scorer`` (default: token log-probabilities if the file has ``token_logprobs``/``token_spans``), else the
     rank fallback; the report says which. VQA answers are matched by the task's rule (strict, RSVQA's exact
     match after lower-casing) unless ``vqa_match`` says otherwise; the report says which.
+
+    EarthGPT-X tasks read, beside ``text``, a line's ``regions`` (one answer string per ``<regionK>``; else the
+    text's "Region K: ..." parts) and ``masks`` (one per ``<seg>``: a COCO RLE ``{"size": [h, w], "counts"}``,
+    compressed or not, or pixel polygons ``[[x1, y1, x2, y2, ...], ...]``); a mask that does not fit its image is
+    a counted miss (``masks_invalid``).
     """
     result = score_predictions_file(
-        task, predictions_path, data_root, box_format, text_key, scorer, limit, meteor, vqa_match
+        task, predictions_path, data_root, box_format, text_key, scorer, limit, meteor, vqa_match, encoder
     )
     summary = result.to_dict()
     summary["predictions"] = str(predictions_path)

@@ -24,7 +24,9 @@ from earthgpt.evaluation.metrics import (
     vqa_scores,
 )
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
+from earthgpt.evaluation.metrics.referring import SentenceEncoder
 from earthgpt.evaluation.metrics.vqa import VQA_MATCH_NOTES, VQAMatch
+from earthgpt.evaluation.region_scores import attach_parts, score_masks, score_referring
 from earthgpt.evaluation.tasks.load import TaskData
 from earthgpt.evaluation.tasks.parsers import parser_of
 from earthgpt.evaluation.tasks.spec import BoxFormat, OutputParser, Parsed, Sample, TaskSpec
@@ -181,6 +183,8 @@ def _parse_one(parse: OutputParser, text: str, sample: Sample, box_format: BoxFo
     except Exception as exc:  # one bad prediction line must not lose the others
         log.warning("task %s, sample %s: the parser raised %r; scored as a miss", spec.name, sample.id, exc)
         empty: Any = () if spec.kind == "detection" else None if spec.kind == "grounding" else ""
+        if spec.kind in ("referring", "pixel_grounding"):
+            empty = [None] * len(sample.labels if spec.kind == "referring" else sample.masks)
         return Parsed("unparsed", empty, notes=(f"{PARSER_ERROR}: {exc!r}",))
 
 
@@ -207,6 +211,9 @@ def _counts(
     }
     if data.spec.kind == "detection":
         counts["boxes"] = sum(len(p.value or ()) for p in parsed.values())
+    if data.spec.kind == "pixel_grounding":
+        counts["masks_invalid"] = sum(p.dropped for p in parsed.values())
+        counts["boxes_dropped"] = 0
     return counts
 
 
@@ -218,10 +225,14 @@ def score_task(
     meteor: MeteorScorer | bool = True,
     file_counts: Mapping[str, int] | None = None,
     vqa_match: VQAMatch | None = None,
+    extras: Mapping[str, Mapping[str, Any]] | None = None,
+    encoder: SentenceEncoder | None = None,
 ) -> TaskResult:
     """Parse and score every sample of ``data`` against ``responses`` (by sample id; absent ids are misses).
 
     ``vqa_match`` overrides the task's answer matching (``TaskSpec.vqa_match``, strict by default).
+    ``extras`` are the ``regions`` / ``masks`` a predictions file gives beside the text (``PredictionFile.extras``);
+    ``encoder`` embeds referring answers for SS (default: the shipped all-MiniLM-L6-v2, loaded when needed).
 
     ``file_counts`` are the predictions file's own problems (duplicates, malformed lines, unknown ids), added to
     the result's counts. ``meteor`` is passed to ``caption_scores`` (False skips METEOR).
@@ -230,12 +241,18 @@ def score_task(
     parse = parser_of(spec)
     texts = {s.id: responses[s.id].text for s in data.samples if s.id in responses}
     parsed = {s.id: _parse_one(parse, texts.get(s.id, ""), s, box_format, spec) for s in data.samples}
+    if spec.kind in ("referring", "pixel_grounding"):
+        attach_parts(spec.kind, data.samples, parsed, responses, extras or {})
     counts = _counts(data, responses, parsed, file_counts)
     sources: Counter[str] = Counter()
     if spec.kind == "detection":
         metrics, details = _detection(spec, data, parsed, responses, scorer, sources)
-    elif spec.kind == "caption":
+    elif spec.kind in ("caption", "region_caption"):
         metrics, details = _caption(data.samples, parsed, meteor)
+    elif spec.kind == "referring":
+        metrics, details = score_referring(data.samples, parsed, encoder)
+    elif spec.kind == "pixel_grounding":
+        metrics, details = score_masks(data.samples, parsed)
     elif spec.kind == "vqa":
         metrics, details = _vqa(data.samples, parsed, vqa_match or spec.vqa_match)
     else:

@@ -12,6 +12,7 @@ from earthgpt.data.corpus.config import TilingOptions
 from earthgpt.data.corpus.locate import expected_layout
 from earthgpt.data.corpus.splits import split_options
 from earthgpt.data.corpus.tiling import clip_to_image, cut_record, needs_tiling
+from earthgpt.data.masks import MaskError
 from earthgpt.data.records import DetectionRecord, Record
 from earthgpt.data.sources import get_source
 from earthgpt.data.sources._detection import DetectionSource
@@ -119,6 +120,10 @@ def _pieces(spec: TaskSpec, record: Record, item: str, skips: Counter[str]) -> l
 def _add_samples(spec: TaskSpec, record: Record, data: TaskData, seen: set[str], item: str) -> None:
     try:
         samples = samples_from_record(spec, record, data.excluded, data.aliases)
+    except MaskError as e:  # a prompt that cannot be drawn inside its object's mask
+        log.warning("task %s: record %s skipped: %s", spec.name, record.id, e)
+        data.skips[e.reason] += 1
+        return
     except ValueError as e:  # a value the answer format cannot write (NaN, a zero-size image): skip the record
         log.warning("task %s: record %s skipped: %s", spec.name, record.id, e)
         data.skips["malformed_annotation"] += 1

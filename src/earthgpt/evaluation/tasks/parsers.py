@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from earthgpt.evaluation.labels import find_category, match_category
 from earthgpt.evaluation.tasks.boxtext import canonical_label, read_boxes
 from earthgpt.evaluation.tasks.spec import BoxFormat, OutputParser, Parsed, ParsedBox, Sample, TaskKind, TaskSpec
@@ -14,10 +16,13 @@ __all__ = [
     "parse_detection_hbb",
     "parse_detection_obb",
     "parse_grounding",
+    "parse_referring",
+    "parse_segmentation",
     "parse_scene",
     "parse_scene_lenient",
     "parse_vqa",
     "parser_of",
+    "region_answers",
 ]
 
 
@@ -91,7 +96,38 @@ def parse_detection_obb(text: str, sample: Sample, box_format: BoxFormat = "eart
     return _detection(text, sample, box_format, "obb")
 
 
+_REGION = re.compile(r"<?\bregion\s*(\d+)\s*>?\s*:\s*(.*?)(?=;|\n|<?\bregion\s*\d+\s*>?\s*:|$)", re.I | re.S)
+
+
+def region_answers(text: str, count: int) -> list[str | None]:
+    """The answer for each of ``count`` regions: the text after ``Region K:`` (or ``<regionK>:``) up to a ``;``,
+    a line break or the next region; a one-region answer without any ``Region K:`` is the whole text."""
+    found: dict[int, str] = {}
+    for m in _REGION.finditer(text):
+        found.setdefault(int(m.group(1)), m.group(2).strip(" .,"))
+    if not found and count == 1 and text.strip():
+        return [text.strip()]
+    return [found.get(k + 1) or None for k in range(count)]
+
+
+def parse_referring(text: str, sample: Sample, box_format: BoxFormat = "earthgpt") -> Parsed:
+    """One answer per region of the sample (``region_answers``); None for a region the text does not answer."""
+    if _blank(text):
+        return Parsed("empty", [None] * len(sample.labels))
+    answers = region_answers(text, len(sample.labels))
+    return Parsed("ok" if any(a is not None for a in answers) else "unparsed", answers)
+
+
+def parse_segmentation(text: str, sample: Sample, box_format: BoxFormat = "earthgpt") -> Parsed:
+    """The text of a pixel-grounding answer says nothing the metric reads (the masks travel beside it, see
+    ``evaluation.region_scores``): "unparsed" until masks are attached."""
+    return Parsed("empty", []) if _blank(text) else Parsed("unparsed", [])
+
+
 PARSERS: dict[TaskKind | str, OutputParser] = {
+    "referring": parse_referring,
+    "region_caption": parse_caption,
+    "pixel_grounding": parse_segmentation,
     "scene": parse_scene,
     "caption": parse_caption,
     "vqa": parse_vqa,

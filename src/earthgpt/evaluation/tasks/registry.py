@@ -8,7 +8,11 @@ from earthgpt.evaluation.tasks.spec import TaskSpec
 __all__ = [
     "CAPTION_METRICS",
     "GROUNDING_METRICS",
+    "MASK_METRICS",
     "PAPER_TASKS",
+    "REFERRING_METRICS",
+    "REGION_SAMPLE_TASKS",
+    "REGION_TASKS",
     "SAMPLE_TASKS",
     "TASKS",
     "VARIANT_TASKS",
@@ -321,6 +325,88 @@ SAMPLE_TASKS: tuple[TaskSpec, ...] = (
 )
 
 
+REFERRING_METRICS = ("SS", "S-IoU", "accuracy")
+MASK_METRICS = ("gIoU", "cIoU", "Pr@0.5", "Pr@0.6", "Pr@0.7", "Pr@0.8", "Pr@0.9", "mIoU")
+_RSVG_EXPECTS = "JPEGImages/, Annotations/ (DIOR-RSVG xml) and the split lists train.txt/val.txt/test.txt"
+_RSVG_SAMPLE = "RSVGD/JPEGImages and RSVGD/Annotations (DIOR-RSVG xml)"
+
+
+def _refer(name: str, kind: str, split: str, data_dir: str, paper: dict[str, float], expects: str) -> TaskSpec:
+    shown = {"box": "box prompts", "point": "a point inside the box", "scribble": "a scribble inside the box"}[kind]
+    return TaskSpec(
+        name=name,
+        kind="referring",
+        source="dior_rsvg",
+        split=split,
+        data_dir=data_dir,
+        title=f"Referring object classification, DIOR-RSVG {split}, {shown}",
+        prompt_kind=kind,
+        metrics=REFERRING_METRICS,
+        table="EarthGPT-X referring classification" if paper else "",
+        setting="supervised" if split == "test" else "sample",
+        paper=paper,
+        expects=expects,
+    )
+
+
+def _region_caption(name: str, split: str, data_dir: str, expects: str) -> TaskSpec:
+    return TaskSpec(
+        name=name,
+        kind="region_caption",
+        source="dior_rsvg",
+        split=split,
+        data_dir=data_dir,
+        title=f"Region captioning, DIOR-RSVG {split} (box prompt -> the expression)",
+        prompt_kind="box",
+        metrics=CAPTION_METRICS,
+        setting="supervised" if split == "test" else "sample",
+        expects=expects,
+    )
+
+
+# Referring classification: EarthGPT-X reports SS 98.40 / S-IoU 97.13 with box prompts on DIOR-RSVG; the point
+# and scribble variants and region captioning have no paper value. Pixel grounding runs on the shared masks.
+REGION_TASKS: tuple[TaskSpec, ...] = (
+    _refer("dior_rsvg_refer_box", "box", "test", "DIOR-RSVG", {"SS": 98.40, "S-IoU": 97.13}, _RSVG_EXPECTS),
+    _refer("dior_rsvg_refer_point", "point", "test", "DIOR-RSVG", {}, _RSVG_EXPECTS),
+    _refer("dior_rsvg_refer_scribble", "scribble", "test", "DIOR-RSVG", {}, _RSVG_EXPECTS),
+    _region_caption("dior_rsvg_region_caption", "test", "DIOR-RSVG", _RSVG_EXPECTS),
+)
+"""EarthGPT-X benchmarks over the full datasets."""
+
+REGION_SAMPLE_TASKS: tuple[TaskSpec, ...] = (
+    _refer("dior_rsvg_sample_refer_box", "box", "all", "dior_rsvg_sample", {}, _RSVG_SAMPLE),
+    _refer("dior_rsvg_sample_refer_point", "point", "all", "dior_rsvg_sample", {}, _RSVG_SAMPLE),
+    _refer("dior_rsvg_sample_refer_scribble", "scribble", "all", "dior_rsvg_sample", {}, _RSVG_SAMPLE),
+    _region_caption("dior_rsvg_sample_region_caption", "all", "dior_rsvg_sample", _RSVG_SAMPLE),
+    TaskSpec(
+        name="hrsid_seg",
+        kind="pixel_grounding",
+        source="hrsid",
+        split="train",
+        options={"annotations": "subset_offshore_train_30imgs.json", "images": "images"},
+        data_dir="hrsid_modified_coco",
+        title="SAR pixel grounding, HRSID tiles ('segment every ship' -> the union of the polygon masks)",
+        metrics=MASK_METRICS,
+        setting="sample",
+        expects="images/ and a COCO json of ship polygons (HRSID or modified-HRSID)",
+    ),
+    TaskSpec(
+        name="sen2ships_seg",
+        kind="pixel_grounding",
+        source="sen2ships",
+        split="train",
+        tile=800,
+        data_dir="sen2ships",
+        title="Sentinel-2 pixel grounding, sen2ships port scenes (800 px tiles; the union of the RLE ship masks)",
+        metrics=MASK_METRICS,
+        setting="sample",
+        expects="sen2ships/coco_annotations.json (RLE masks) and the <port>/ rasters",
+    ),
+)
+"""EarthGPT-X tasks over the sample data."""
+
+
 def _check_benchmark_splits(tasks: tuple[TaskSpec, ...]) -> None:
     """Every paper benchmark reads a dataset with a split definition, from a split no corpus may train on."""
     for t in tasks:
@@ -332,14 +418,18 @@ def _check_benchmark_splits(tasks: tuple[TaskSpec, ...]) -> None:
             )
 
 
-_check_benchmark_splits(PAPER_TASKS + VARIANT_TASKS)
+_check_benchmark_splits(PAPER_TASKS + VARIANT_TASKS + REGION_TASKS)
 
-TASKS: dict[str, TaskSpec] = {t.name: t for t in PAPER_TASKS + VARIANT_TASKS + SAMPLE_TASKS}
+TASKS: dict[str, TaskSpec] = {
+    t.name: t for t in PAPER_TASKS + VARIANT_TASKS + SAMPLE_TASKS + REGION_TASKS + REGION_SAMPLE_TASKS
+}
 
 GROUPS: dict[str, tuple[str, ...]] = {
     "paper": tuple(t.name for t in PAPER_TASKS),
     "samples": tuple(t.name for t in SAMPLE_TASKS),
     "variants": tuple(t.name for t in VARIANT_TASKS),
+    "x": tuple(t.name for t in REGION_TASKS),
+    "x_samples": tuple(t.name for t in REGION_SAMPLE_TASKS),
 }
 
 

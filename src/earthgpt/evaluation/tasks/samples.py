@@ -188,6 +188,10 @@ def samples_from_record(
     """The samples one record gives for a task (VQA: one per question; else one); records of another task
     type give none. Question types in ``spec.exclude_qtypes`` are counted in ``excluded`` instead. ``aliases``
     (detection) are the dataset's own class names -> categories, kept on the sample for label matching."""
+    if spec.kind in ("referring", "region_caption", "pixel_grounding"):
+        from earthgpt.evaluation.tasks.region_samples import region_samples
+
+        return region_samples(spec, record)
     if not isinstance(record, _RECORD_OF[spec.kind]):
         return []
     if isinstance(record, VQARecord):

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from earthgpt.data.records import ImageRef, Record
 from earthgpt.data.sources.base import DataRootError
 from earthgpt.geometry import HBB, LabeledBox
+from earthgpt.geometry.prompts import RleMask, VisualPrompt
 
 __all__ = [
     "BoxFormat",
@@ -19,7 +20,7 @@ __all__ = [
     "TaskSpec",
 ]
 
-TaskKind = Literal["scene", "caption", "vqa", "grounding", "detection"]
+TaskKind = Literal["scene", "caption", "vqa", "grounding", "detection", "referring", "region_caption", "pixel_grounding"]
 BoxFormat = Literal["earthgpt", "geochat", "falcon", "coco", "dota"]
 Setting = Literal["supervised", "zero-shot", "sample"]
 
@@ -55,6 +56,12 @@ class Sample:
     under ``ANY_CLASS`` (''), which ignore predictions of every class (see ``metrics.detection``)."""
     aliases: tuple[tuple[str, str], ...] = ()
     """Detection: the dataset's own class names -> categories (the builder's ``label_map``)."""
+    prompts: tuple[VisualPrompt, ...] = ()
+    """EarthGPT-X: the visual prompts of the request (``prompts[K - 1]`` is ``<regionK>``), in image pixels."""
+    labels: tuple[str, ...] = ()
+    """Referring classification: the category of each region, in prompt order."""
+    masks: tuple[RleMask, ...] = ()
+    """Pixel grounding: the target mask of each ``<seg>`` (annotated masks only), in image pixels."""
 
 
 @dataclass(frozen=True)
@@ -130,6 +137,9 @@ class TaskSpec:
     ``class_aliases``; '' keeps the dataset's classes."""
     class_aliases: tuple[str, ...] = ()
     """Detection with ``one_class``: other names of that class (e.g. DOTA's "plane")."""
+    prompt_kind: str = "box"
+    """Referring classification and region captioning: how each region is shown ("box", "point" sampled inside
+    the object, "scribble" drawn inside it; see ``data.instructions.regions.region_prompt``, seeded by sample id)."""
     iou_thresholds: tuple[float, ...] = (0.4, 0.5)
     """Detection only: IoU thresholds of the AP columns (the paper reports AP@40 and AP@50)."""
     prompt: PromptBuilder | None = None
@@ -140,7 +150,8 @@ class TaskSpec:
         """The one metric that sums the task up: top-1, OA, CIDEr, mIoU or AP at the highest IoU threshold."""
         if self.kind == "detection":
             return f"AP@{round(max(self.iou_thresholds) * 100)}"
-        return {"scene": "top1", "vqa": "OA", "caption": "CIDEr", "grounding": "mIoU"}[self.kind]
+        table = {"scene": "top1", "vqa": "OA", "caption": "CIDEr", "grounding": "mIoU", "referring": "SS"}
+        return {**table, "region_caption": "CIDEr", "pixel_grounding": "gIoU"}[self.kind]
 
     def describe(self) -> dict[str, Any]:
         """A JSON-ready summary of the spec (what the report and the exports print)."""
@@ -156,6 +167,7 @@ class TaskSpec:
             "exclude_qtypes": list(self.exclude_qtypes),
             "vqa_match": self.vqa_match if self.kind == "vqa" else None,
             "tile": self.tile,
+            "prompt_kind": self.prompt_kind if self.kind in ("referring", "region_caption") else None,
             "one_class": self.one_class or None,
             "metrics": list(self.metrics),
             "table": self.table,
