@@ -165,9 +165,7 @@ def _interior(mask: RleMask) -> tuple[np.ndarray, np.ndarray]:
     """Set pixels whose 4 neighbours are set too (all set pixels when none is): points there stay inside."""
     rows, cols = mask_pixels(mask)
     cells = set(zip(rows.tolist(), cols.tolist(), strict=True))
-    keep = [
-        (r, c) for r, c in cells if {(r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)} <= cells
-    ] or sorted(cells)
+    keep = [(r, c) for r, c in cells if {(r - 1, c), (r + 1, c), (r, c - 1), (r, c + 1)} <= cells] or sorted(cells)
     keep.sort()
     arr = np.asarray(keep, dtype=np.int64).reshape(-1, 2)
     return arr[:, 0], arr[:, 1]

@@ -108,9 +108,7 @@ class _Generator(Protocol):
 
     def pixels(self, image: Any, root: str | Path | None = None) -> Any: ...
 
-    def generate(
-        self, pixels: Sequence[Any], dialogues: Sequence[Sequence[Message]], **options: Any
-    ) -> list[Generation]: ...
+    def generate(self, pixels: Sequence[Any], dialogues: Sequence[Sequence[Message]]) -> list[Generation]: ...
 
 
 class ModelAnswerer:
@@ -126,5 +124,7 @@ class ModelAnswerer:
         pixels = [self.model.pixels(r.image, r.image_root) for r in requests]
         dialogues = [[Message.user(r.prompt, r.image)] for r in requests]
         if any(r.prompts for r in requests):
-            return list(self.model.generate(pixels, dialogues, prompts=[r.prompts for r in requests]))
+            # the EarthGPT-X Predictor's per-dialogue ``prompts`` option (contract.md); absent from a plain Predictor
+            prompts = [r.prompts for r in requests]
+            return list(self.model.generate(pixels, dialogues, prompts=prompts))  # type: ignore[call-arg]
         return list(self.model.generate(pixels, dialogues))

@@ -9,7 +9,7 @@ with fewer than 3 points) is scored as a miss and counted in ``counts["masks_inv
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from earthgpt.evaluation.metrics.masks import MASK_PR_THRESHOLDS, mask_runs, mask_scores
 from earthgpt.evaluation.metrics.referring import SentenceEncoder, referring_scores
@@ -48,7 +48,9 @@ def _masks(sample: Sample, raw: list[Any]) -> Parsed:
                 notes.append(f"invalid mask: {e}")
                 mask = None
         out.append(mask)
-    status = "ok" if any(m is not None for m in out) else "unparsed" if raw else "empty"
+    status: Literal["ok", "empty", "unparsed"] = (
+        "ok" if any(m is not None for m in out) else "unparsed" if raw else "empty"
+    )
     return Parsed(status, out, dropped=len(notes), notes=tuple(notes))
 
 

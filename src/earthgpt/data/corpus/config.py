@@ -149,7 +149,9 @@ class BuildConfig:
     def instruction_options(self) -> InstructionOptions:
         """The instruction options with the paraphrase seed filled from ``seed`` when ``paraphrase`` is on, and the
         seed of the EarthGPT-X region choices (``x_seed``) from ``seed`` when ``x_tasks`` are chosen."""
-        opts = dataclasses.replace(self.instructions, x_seed=self.seed) if self.instructions.x_tasks else self.instructions
+        opts = (
+            dataclasses.replace(self.instructions, x_seed=self.seed) if self.instructions.x_tasks else self.instructions
+        )
         if self.paraphrase and opts.paraphrase_seed is None:
             return dataclasses.replace(opts, paraphrase_seed=self.seed)
         return opts

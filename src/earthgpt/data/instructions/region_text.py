@@ -51,7 +51,11 @@ def orientation(box: Box) -> str:
     if 67.5 <= angle < 112.5:
         return " lying vertically"
     # y points down: an angle in (0, 90) runs from top left to bottom right
-    return " lying diagonally from top left to bottom right" if angle < 90 else " lying diagonally from bottom left to top right"
+    return (
+        " lying diagonally from top left to bottom right"
+        if angle < 90
+        else " lying diagonally from bottom left to top right"
+    )
 
 
 def position(box: Box, image: ImageRef) -> str:
@@ -93,5 +97,5 @@ def relation(a: Target, b: Target, image: ImageRef, name_a: str, name_b: str) ->
     where = f"is {' and '.join(words)}" if words else "is level with"
     cx, cy = image.width / 2, image.height / 2
     nearer = "nearer to" if math.dist((ax, ay), (cx, cy)) < math.dist((bx, by), (cx, cy)) else "farther from"
-    larger = "larger" if a.area > b.area else "not larger"
+    larger = "larger" if a.area > b.area else "smaller" if a.area < b.area else "of the same size"
     return T.RELATION_ANSWER.format(a=name_a, position=where, b=name_b, nearer=nearer, larger=larger)

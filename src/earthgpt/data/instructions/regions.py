@@ -28,7 +28,7 @@ from earthgpt.geometry.prompts import RleMask, VisualPrompt, region_name
 if TYPE_CHECKING:
     from earthgpt.data.instructions.convert import InstructionOptions
 
-__all__ = ["REGION_PROMPT_KINDS", "X_TASKS", "Target", "region_prompt", "region_names", "targets_of", "x_conversations"]
+__all__ = ["REGION_PROMPT_KINDS", "X_TASKS", "Target", "region_names", "region_prompt", "targets_of", "x_conversations"]
 
 X_TASKS: tuple[str, ...] = ("region_classification", "region_description", "region_relation", "pixel_grounding", "zoom")
 REGION_PROMPT_KINDS: tuple[str, ...] = ("box", "obb", "point", "scribble")
@@ -169,7 +169,11 @@ def region_classification(
     q = T.REFER.format(regions=region_names(len(shown)))
     a = refer_answer([t.label for t, _, _ in shown])
     meta = {"prompt_kinds": [k for _, _, k in shown]}
-    return [_conversation(f"{record.id}:refer", record, "region_classification", [(q, a)], [p for _, p, _ in shown], meta=meta)]
+    return [
+        _conversation(
+            f"{record.id}:refer", record, "region_classification", [(q, a)], [p for _, p, _ in shown], meta=meta
+        )
+    ]
 
 
 def region_description(
@@ -207,7 +211,11 @@ def region_relation(
     q = T.RELATION.format(a=a, b=b)
     answer = relation(shown[0][0], shown[1][0], record.image, a, b)
     meta = {"prompt_kinds": [k for _, _, k in shown]}
-    return [_conversation(f"{record.id}:relation", record, "region_relation", [(q, answer)], [p for _, p, _ in shown], meta=meta)]
+    return [
+        _conversation(
+            f"{record.id}:relation", record, "region_relation", [(q, answer)], [p for _, p, _ in shown], meta=meta
+        )
+    ]
 
 
 def _union(masks: Sequence[RleMask]) -> RleMask:
@@ -224,6 +232,22 @@ def _target_mask(t: Target, image: ImageRef) -> tuple[RleMask, bool]:
     return box_mask(t.box, image.height, image.width), False
 
 
+def _mask_meta(real: bool, **more: Any) -> dict[str, Any]:
+    return {"mask": "annotated" if real else "weak_box", **more}
+
+
+def _segment_classes(record: Record, targets: list[Target]) -> list[Conversation]:
+    """One conversation per class: "segment every <class>" -> one ``<seg>``, the union of its instances' masks."""
+    out: list[Conversation] = []
+    for label in sorted({t.label for t in targets}):
+        parts = [_target_mask(t, record.image) for t in targets if t.label == label]
+        meta = _mask_meta(all(r for _, r in parts), instances=len(parts))
+        pairs = [(T.SEGMENT_CLASS.format(label=label), T.SEGMENT_ANSWER)]
+        mask = _union([m for m, _ in parts])
+        out.append(_conversation(f"{record.id}:seg:{label}", record, "pixel_grounding", pairs, [], [mask], meta))
+    return out
+
+
 def pixel_grounding(
     record: Record, targets: list[Target], opts: InstructionOptions, rng: random.Random, skips: Skips
 ) -> list[Conversation]:
@@ -231,30 +255,23 @@ def pixel_grounding(
     DIOR-RSVG: the expression -> its box as a weak mask. ``meta["mask"]`` is "annotated" or "weak_box"."""
     if isinstance(record, RegionCaptionRecord) or not targets:
         return []
-    out: list[Conversation] = []
-    image = record.image
     try:
         if isinstance(record, GroundingRecord):
-            mask, real = _target_mask(targets[0], image)
-            q = T.SEGMENT_EXPRESSION.format(expression=targets[0].expression)
-            meta = {"mask": "annotated" if real else "weak_box"}
-            return [_conversation(f"{record.id}:seg", record, "pixel_grounding", [(q, T.SEGMENT_ANSWER)], [], [mask], meta)]
-        for label in sorted({t.label for t in targets}):
-            parts = [_target_mask(t, image) for t in targets if t.label == label]
-            meta = {"mask": "annotated" if all(r for _, r in parts) else "weak_box", "instances": len(parts)}
-            q = T.SEGMENT_CLASS.format(label=label)
-            mask = _union([m for m, _ in parts])
-            out.append(_conversation(f"{record.id}:seg:{label}", record, "pixel_grounding", [(q, T.SEGMENT_ANSWER)], [], [mask], meta))
+            mask, real = _target_mask(targets[0], record.image)
+            pairs = [(T.SEGMENT_EXPRESSION.format(expression=targets[0].expression), T.SEGMENT_ANSWER)]
+            return [_conversation(f"{record.id}:seg", record, "pixel_grounding", pairs, [], [mask], _mask_meta(real))]
+        out = _segment_classes(record, targets)
         target = targets[rng.randrange(len(targets))]
-        shown = _prompted([target], image, rng, skips, "point")
+        shown = _prompted([target], record.image, rng, skips, "point")
         if shown:
-            mask, real = _target_mask(target, image)
-            q = T.SEGMENT_REGION.format(label=target.label, region=region_name(0))
-            meta = {"mask": "annotated" if real else "weak_box", "prompt_kinds": ["point"]}
-            pairs = [(q, T.SEGMENT_ANSWER)]
-            out.append(_conversation(f"{record.id}:seg_point", record, "pixel_grounding", pairs, [shown[0][1]], [mask], meta))
+            mask, real = _target_mask(target, record.image)
+            pairs = [(T.SEGMENT_REGION.format(label=target.label, region=region_name(0)), T.SEGMENT_ANSWER)]
+            meta = _mask_meta(real, prompt_kinds=["point"])
+            prompt = [shown[0][1]]
+            out.append(_conversation(f"{record.id}:seg_point", record, "pixel_grounding", pairs, prompt, [mask], meta))
     except MaskError as e:
         skips.append((e.reason, f"{record.id}: {e.detail}"))
+        return []
     return out
 
 
@@ -280,7 +297,11 @@ def zoom(
     w, h = record.image.width, record.image.height
     qx, qy = (0.0 if cx < w / 2 else w / 2), (0.0 if cy < h / 2 else h / 2)
     quarter = HBB(qx, qy, qx + w / 2, qy + h / 2)
-    inside = [t for t in targets if quarter.x1 <= _centre(t.box)[0] < quarter.x2 and quarter.y1 <= _centre(t.box)[1] < quarter.y2]
+    inside = [
+        t
+        for t in targets
+        if quarter.x1 <= _centre(t.box)[0] < quarter.x2 and quarter.y1 <= _centre(t.box)[1] < quarter.y2
+    ]
     shown = _prompted([target], record.image, rng, skips)
     if not shown or not inside:
         return []
@@ -313,4 +334,3 @@ def x_conversations(record: Record, opts: InstructionOptions) -> tuple[list[Conv
         rng = random.Random(f"{opts.x_seed}:{record.id}:{task}")
         convs += _BUILDERS[task](record, targets, opts, rng, skips)
     return convs, skips
-

@@ -59,6 +59,7 @@ def pick(template: str, rng: random.Random | None) -> str:
         return template
     return rng.choice(PARAPHRASES.get(template, (template,)))
 
+
 # --- Ours (EarthGPT-X): region-, relation-, pixel- and zoom-level instructions. The paper prints none of them. ---
 # ``{regions}`` / ``{region}`` are ``<regionK>`` names: the chat template follows each with the prompt's feature.
 #: referring object classification; the answer is "Region 1: <label>; Region 2: <label>" (Osprey's answer form,

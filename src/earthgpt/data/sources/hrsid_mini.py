@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -52,7 +52,7 @@ class HrsidMini(DetectionSource):
     sensor: ClassVar[str] = "Sentinel-1B, TerraSAR-X, TanDEM-X"
     splits: ClassVar[tuple[str, ...]] = ("test",)
     categories: tuple[str, ...] = ("ship",)
-    label_map = {"ship": "ship"}
+    label_map: Mapping[str, str] = {"ship": "ship"}
 
     def __init__(self, root: str | Path, split: str = "test", kind: BoxKind = "hbb") -> None:
         super().__init__(root, split)

@@ -11,7 +11,6 @@ import random
 
 from earthgpt.data.instructions import templates as T
 from earthgpt.data.instructions.regions import Target, refer_answer, region_names, region_prompt, targets_of
-from earthgpt.data.masks import MaskError
 from earthgpt.data.records import DetectionRecord, GroundingRecord, Record, RegionCaptionRecord
 from earthgpt.evaluation.tasks.spec import Sample, TaskSpec
 from earthgpt.geometry.prompts import RleMask, region_name
@@ -34,7 +33,12 @@ def _prompt(spec: TaskSpec, record: Record, target: Target) -> Sample | None:
         )
     question = T.REGION_DESCRIBE.format(region=region_name(0))
     return Sample(
-        record.id, record.image, question, target.expression, target.label, references=(target.expression,),
+        record.id,
+        record.image,
+        question,
+        target.expression,
+        target.label,
+        references=(target.expression,),
         prompts=(prompt,),
     )
 
@@ -74,6 +78,7 @@ def region_samples(spec: TaskSpec, record: Record) -> list[Sample]:
     if not isinstance(record, wanted):
         return []
     targets = targets_of(record)
-    sample = _prompt(spec, record, targets[0]) if targets and (spec.kind == "referring" or targets[0].expression) else None
+    sample = (
+        _prompt(spec, record, targets[0]) if targets and (spec.kind == "referring" or targets[0].expression) else None
+    )
     return [sample] if sample is not None else []
-

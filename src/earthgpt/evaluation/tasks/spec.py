@@ -20,7 +20,9 @@ __all__ = [
     "TaskSpec",
 ]
 
-TaskKind = Literal["scene", "caption", "vqa", "grounding", "detection", "referring", "region_caption", "pixel_grounding"]
+TaskKind = Literal[
+    "scene", "caption", "vqa", "grounding", "detection", "referring", "region_caption", "pixel_grounding"
+]
 BoxFormat = Literal["earthgpt", "geochat", "falcon", "coco", "dota"]
 Setting = Literal["supervised", "zero-shot", "sample"]
 
