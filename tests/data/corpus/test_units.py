@@ -44,14 +44,14 @@ def test_an_exception_in_a_source_or_a_conversion_is_a_source_error(
         return real_load(self, item)
 
     monkeypatch.setattr(cls, "load", load)
-    real_convert = units.to_conversations
+    real_convert = units.conversations_and_skips
 
-    def convert(record: Record, opts: InstructionOptions) -> list[Conversation]:
+    def convert(record: Record, opts: InstructionOptions) -> tuple[list[Conversation], list[tuple[str, str]]]:
         if "SeaLake" in record.id:
             raise ZeroDivisionError("odd record")
         return real_convert(record, opts)
 
-    monkeypatch.setattr(units, "to_conversations", convert)
+    monkeypatch.setattr(units, "conversations_and_skips", convert)
     m = _build(tmp_path / "data", tmp_path / "out", [spec])
     assert [(s["reason"], s["item"].split("/")[1]) for s in m["skips"]] == [
         ("source_error", "AnnualCrop"),
