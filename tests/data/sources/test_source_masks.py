@@ -95,6 +95,7 @@ def test_tiles_crop_masks_and_drop_them_with_their_objects(data_root: Path) -> N
             ys, xs = np.nonzero(mask.to_array())
             box = obj.box.as_tuple()
             assert xs.min() >= box[0] - 1 and xs.max() < box[2] + 1  # the mask stays in its clipped box
+            assert ys.min() >= box[1] - 1 and ys.max() < box[3] + 1
     # the same pixels as cropping the full mask by hand
     t = tiles[0]
     tile = t.image.tile
