@@ -117,3 +117,22 @@ def test_hrsid_mini_box_kinds(data_root: Path, kind: str) -> None:
     source = get_source("hrsid_mini")(data_root / "hrsid_mini", "test", kind=kind)
     rec = next(iter(_read(source)[0]))
     assert all(type(o.box).__name__ == kind.upper() for o in rec.objects)
+
+
+def test_ssdd_pseg_polygons_become_masks_and_a_bow_tie_is_skipped(tmp_path: Path) -> None:
+    from tests.data.fakes import ssdd_pseg
+
+    root = ssdd_pseg.write(tmp_path)
+    records, skips = _read(get_source("ssdd_pseg")(root, "test"))
+    assert skips == Counter({"self_intersecting_polygon": 1})
+    by_id = {r.id: r for r in records}
+    square = by_id["000001"]
+    (mask,) = square.masks
+    assert mask is not None and mask.to_array().sum() == 20 * 10  # pixel centres inside [10, 30] x [10, 20]
+    assert square.objects[0].box.as_tuple() == (10.0, 10.0, 30.0, 20.0)
+    triangle = by_id["000009"]
+    assert len(triangle.objects) == len(triangle.masks) == 1
+    ref = coco_mask.decode(coco_mask.frPyObjects([[30, 5, 45, 5, 45, 15]], 40, 50))[..., 0].astype(bool)
+    assert triangle.masks[0] is not None and np.array_equal(triangle.masks[0].to_array(), ref)
+    obb = get_source("ssdd_pseg")(root, "train", kind="obb")
+    assert type(next(iter(_read(obb)[0])).objects[0].box).__name__ == "OBB"
