@@ -161,3 +161,15 @@ def test_build_writes_prompts_and_masks_and_counts_tasks(data_root: Path, tmp_pa
     from earthgpt.data.conversation import Conversation
 
     assert Conversation.from_dict(zoom).prompts[0].kind == "box"
+    for d in lines:  # what the chat template requires (contract.md): every prompt named, one mask per <seg>
+        conv = Conversation.from_dict(d)
+        user = " ".join(m.text for m in conv.messages if m.role == "user")
+        assistant = " ".join(m.text for m in conv.messages if m.role == "assistant")
+        named = {int(k) for k in re.findall(r"<region(\d+)>", user)}
+        assert named == set(range(1, len(conv.prompts) + 1)), conv.id
+        assert assistant.count("<seg>") == len(conv.masks), conv.id
+        image = conv.image
+        assert image is not None
+        for i, p in enumerate(conv.prompts):
+            p.validate(image.width, image.height, f"{conv.id} prompt {i}")
+        assert all((m.height, m.width) == (image.height, image.width) for m in conv.masks)

@@ -149,3 +149,21 @@ def test_model_answerer_passes_the_prompts_of_each_request(data_root: Path) -> N
     plain = load_task(get_task("rsscn7"), data_root, 1).samples[0]
     ModelAnswerer(model).predict([Request(plain.id, plain.image, None, plain.prompt)])
     assert model.options == [{"prompts": [data.samples[0].prompts]}, {}]
+
+
+def test_harness_round_trips_masks_through_its_predictions_cache(data_root: Path, tmp_path: Path) -> None:
+    from earthgpt.evaluation.harness import evaluate
+
+    specs = [get_task("hrsid_seg"), get_task("dior_rsvg_sample_refer_point")]
+    samples = [s for spec in specs for s in load_task(spec, data_root, 4).samples]
+    out = tmp_path / "run"
+    kwargs: dict[str, Any] = {"limit": 4, "plots": False, "meteor": False, "encoder": BagOfWords()}
+    first = evaluate(OracleAnswerer(samples), specs, data_root, out, **kwargs)
+    again = DummyAnswerer()
+    cached = evaluate(again, specs, data_root, out, **kwargs)  # everything read back from predictions.jsonl
+    assert again.calls == []
+    for result in (first, cached):
+        assert result["tasks"]["hrsid_seg"]["metrics"]["gIoU"] == 100.0
+        assert result["tasks"]["dior_rsvg_sample_refer_point"]["metrics"]["SS"] == pytest.approx(100.0)
+    line = json.loads((out / "hrsid_seg/predictions.jsonl").read_text().splitlines()[0])
+    assert line["masks"][0]["size"] == [800, 800]

@@ -27,6 +27,7 @@ __all__ = [
     "MaskError",
     "box_mask",
     "crop_mask",
+    "hbb_of",
     "mask_from_array",
     "mask_from_polygons",
     "mask_from_rle",
@@ -34,6 +35,7 @@ __all__ = [
     "point_in_mask",
     "sample_point",
     "sample_scribble",
+    "union_mask",
 ]
 
 MASK_SKIP_REASONS: tuple[str, ...] = (
@@ -210,6 +212,14 @@ def sample_scribble(mask: RleMask | None, box: Box, rng: random.Random, points: 
         axis = np.linalg.svd(centred, full_matrices=False)[2][0] if np.any(centred) else np.array([1.0, 0.0])
         xy = xy[np.argsort(centred @ axis, kind="stable")]
     return [(float(x), float(y)) for x, y in xy]
+
+
+def union_mask(masks: Sequence[RleMask]) -> RleMask:
+    """The pixels set in any of ``masks`` (all of one size)."""
+    out = np.zeros((masks[0].height, masks[0].width), dtype=bool)  # [H, W]
+    for m in masks:
+        out |= m.to_array()
+    return RleMask.from_array(out)
 
 
 def hbb_of(box: Box) -> HBB:

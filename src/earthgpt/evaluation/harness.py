@@ -12,6 +12,7 @@ from typing import Any
 from earthgpt.evaluation.answerers import Answerer, Request
 from earthgpt.evaluation.box_confidence import BoxScorer, LogprobScorer
 from earthgpt.evaluation.metrics.coco_java import MeteorScorer
+from earthgpt.evaluation.metrics.referring import SentenceEncoder
 from earthgpt.evaluation.predfile import append_predictions, read_predictions
 from earthgpt.evaluation.report import write_report
 from earthgpt.evaluation.task_scores import TaskResult, score_task
@@ -93,6 +94,7 @@ def evaluate(
     plots: bool = True,
     model_name: str = "model",
     meteor: bool | MeteorScorer = True,
+    encoder: SentenceEncoder | None = None,
 ) -> dict[str, Any]:
     """Run tasks end to end and write ``out_dir/<task>/predictions.jsonl``, ``out_dir/metrics.json`` and
     ``out_dir/report.md`` (with its figures in ``out_dir/figures/``).
@@ -103,19 +105,20 @@ def evaluate(
     ``skip_missing`` (then the report lists it). ``meteor``: True starts one METEOR process for the run's caption
     tasks (tens of seconds; it needs Java), False skips METEOR, or pass a running ``MeteorScorer`` to reuse.
     Predictions are cached per task in ``out_dir``: use one ``out_dir`` per model. Returns metrics.json's content.
+    ``encoder`` embeds referring answers for SS (default: the shipped all-MiniLM-L6-v2, loaded when needed).
     """
 
     out = Path(out_dir)
     scorer = scorer if scorer is not None else LogprobScorer()
     loaded, missing = _load_all(_specs(tasks), data_root, limit, skip_missing)
     results: list[TaskResult] = []
-    own_meteor = meteor is True and any(d.spec.kind == "caption" for d in loaded)
+    own_meteor = meteor is True and any(d.spec.kind in ("caption", "region_caption") for d in loaded)
     meteor_arg: bool | MeteorScorer = MeteorScorer() if own_meteor else meteor
     try:
         for data in loaded:
             responses, asked = predict_task(predictor, data, out / data.spec.name / PREDICTIONS_FILE, batch_size)
             log.info("%s: %d samples, %d predicted now", data.spec.name, len(data.samples), asked)
-            results.append(score_task(data, responses, scorer=scorer, meteor=meteor_arg))
+            results.append(score_task(data, responses, scorer=scorer, meteor=meteor_arg, encoder=encoder))
     finally:
         if isinstance(meteor_arg, MeteorScorer) and own_meteor:
             meteor_arg.close()

@@ -14,9 +14,10 @@ import math
 from typing import TYPE_CHECKING
 
 from earthgpt.data.instructions import templates as T
-from earthgpt.data.masks import hbb_of
+from earthgpt.data.masks import hbb_of, mask_pixels
 from earthgpt.data.records import ImageRef
 from earthgpt.geometry import OBB, Box
+from earthgpt.geometry.masks import mask_obb
 from earthgpt.geometry.order import obb_to_rotated
 
 if TYPE_CHECKING:
@@ -71,9 +72,6 @@ def describe(target: Target, image: ImageRef) -> str:
     """``A small ship lying horizontally, in the top left of the image.`` (templated, see the module docstring)."""
     box = target.box
     if not isinstance(box, OBB) and target.mask is not None:
-        from earthgpt.data.masks import mask_pixels
-        from earthgpt.geometry.masks import mask_obb
-
         box = mask_obb(*mask_pixels(target.mask))
     return T.REGION_TEMPLATE.format(
         size=size_word(target.area, image),

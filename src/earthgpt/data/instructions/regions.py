@@ -14,12 +14,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
 from earthgpt.data.conversation import Conversation, Message
 from earthgpt.data.instructions import templates as T
 from earthgpt.data.instructions.region_text import describe, relation
-from earthgpt.data.masks import MaskError, box_mask, hbb_of, point_in_mask, sample_point, sample_scribble
+from earthgpt.data.masks import (
+    MaskError,
+    box_mask,
+    hbb_of,
+    mask_pixels,
+    point_in_mask,
+    sample_point,
+    sample_scribble,
+    union_mask,
+)
 from earthgpt.data.records import DetectionRecord, GroundingRecord, ImageRef, Record, RegionCaptionRecord
 from earthgpt.geometry import HBB, OBB, Box
 from earthgpt.geometry.masks import mask_obb
@@ -49,8 +56,6 @@ class Target:
     def area(self) -> float:
         """Mask pixels where there is a mask, else the box's area."""
         if self.mask is not None:
-            from earthgpt.data.masks import mask_pixels
-
             return float(mask_pixels(self.mask)[0].size)
         return float(self.box.area)
 
@@ -89,8 +94,6 @@ def region_prompt(target: Target, kind: str, image: ImageRef, rng: random.Random
         if isinstance(target.box, OBB):
             corners = target.box.corners()
         elif target.mask is not None:
-            from earthgpt.data.masks import mask_pixels
-
             corners = mask_obb(*mask_pixels(target.mask)).corners()
         else:
             raise ValueError(f"no oriented box for a {target.label} with a horizontal box and no mask")
@@ -218,13 +221,6 @@ def region_relation(
     ]
 
 
-def _union(masks: Sequence[RleMask]) -> RleMask:
-    out = np.zeros((masks[0].height, masks[0].width), dtype=bool)  # [H, W]
-    for m in masks:
-        out |= m.to_array()
-    return RleMask.from_array(out)
-
-
 def _target_mask(t: Target, image: ImageRef) -> tuple[RleMask, bool]:
     """The object's annotated mask (True), else its box polygon as a weak mask (False)."""
     if t.mask is not None:
@@ -243,7 +239,7 @@ def _segment_classes(record: Record, targets: list[Target]) -> list[Conversation
         parts = [_target_mask(t, record.image) for t in targets if t.label == label]
         meta = _mask_meta(all(r for _, r in parts), instances=len(parts))
         pairs = [(T.SEGMENT_CLASS.format(label=label), T.SEGMENT_ANSWER)]
-        mask = _union([m for m, _ in parts])
+        mask = union_mask([m for m, _ in parts])
         out.append(_conversation(f"{record.id}:seg:{label}", record, "pixel_grounding", pairs, [], [mask], meta))
     return out
 

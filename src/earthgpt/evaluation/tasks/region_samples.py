@@ -11,9 +11,10 @@ import random
 
 from earthgpt.data.instructions import templates as T
 from earthgpt.data.instructions.regions import Target, refer_answer, region_names, region_prompt, targets_of
+from earthgpt.data.masks import union_mask
 from earthgpt.data.records import DetectionRecord, GroundingRecord, Record, RegionCaptionRecord
 from earthgpt.evaluation.tasks.spec import Sample, TaskSpec
-from earthgpt.geometry.prompts import RleMask, region_name
+from earthgpt.geometry.prompts import region_name
 
 __all__ = ["SEED", "region_samples"]
 
@@ -43,15 +44,6 @@ def _prompt(spec: TaskSpec, record: Record, target: Target) -> Sample | None:
     )
 
 
-def _union(masks: list[RleMask]) -> RleMask:
-    import numpy as np
-
-    out = np.zeros((masks[0].height, masks[0].width), dtype=bool)  # [H, W]
-    for m in masks:
-        out |= m.to_array()
-    return RleMask.from_array(out)
-
-
 def _segment(record: DetectionRecord) -> list[Sample]:
     """One sample per class of the image: "segment every <class>" -> the union of its annotated masks. A class
     with an object lacking an annotated mask gives none (benchmarks use annotated masks only)."""
@@ -62,7 +54,7 @@ def _segment(record: DetectionRecord) -> list[Sample]:
         if any(m is None for m in masks):
             continue
         question = T.SEGMENT_CLASS.format(label=label)
-        union = _union([m for m in masks if m is not None])
+        union = union_mask([m for m in masks if m is not None])
         sid = f"{record.id}#{label}"
         out.append(Sample(sid, record.image, question, T.SEGMENT_ANSWER, label, masks=(union,)))
     return out
