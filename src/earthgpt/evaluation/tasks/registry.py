@@ -392,6 +392,17 @@ REGION_SAMPLE_TASKS: tuple[TaskSpec, ...] = (
         expects="images/ and a COCO json of ship polygons (HRSID or modified-HRSID)",
     ),
     TaskSpec(
+        name="hrsid_mini_seg",
+        kind="pixel_grounding",
+        source="hrsid_mini",
+        split="test",
+        data_dir="hrsid_mini",
+        title="SAR pixel grounding, hrsid_mini (the third party's PNG masks; 30 of its 36 tiles are hrsid_seg's)",
+        metrics=MASK_METRICS,
+        setting="sample",
+        expects="mini_test/images/*.jpg and mini_test/masks/*.png (ships green)",
+    ),
+    TaskSpec(
         name="sen2ships_seg",
         kind="pixel_grounding",
         source="sen2ships",
