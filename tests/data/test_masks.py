@@ -104,3 +104,12 @@ def test_detection_record_round_trips_its_masks_and_old_records_load() -> None:
     assert record_from_dict(d).masks == ()
     with pytest.raises(ValueError, match="one each"):
         DetectionRecord("r", "s", "train", image, objects=objects, masks=(None,))
+
+
+def test_union_equals_the_pixel_or() -> None:
+    from earthgpt.data.masks import union_mask
+
+    rng = np.random.default_rng(0)
+    arrays = [rng.random((7, 9)) > 0.7 for _ in range(3)]
+    union = union_mask([RleMask.from_array(a) for a in arrays])
+    assert np.array_equal(union.to_array(), arrays[0] | arrays[1] | arrays[2])

@@ -215,11 +215,17 @@ def sample_scribble(mask: RleMask | None, box: Box, rng: random.Random, points: 
 
 
 def union_mask(masks: Sequence[RleMask]) -> RleMask:
-    """The pixels set in any of ``masks`` (all of one size)."""
-    out = np.zeros((masks[0].height, masks[0].width), dtype=bool)  # [H, W]
-    for m in masks:
-        out |= m.to_array()
-    return RleMask.from_array(out)
+    """The pixels set in any of ``masks`` (all of one size), merged run by run by pycocotools."""
+    from pycocotools import mask as coco_mask
+
+    if len(masks) == 1:
+        return masks[0]
+    if len({(m.height, m.width) for m in masks}) != 1:
+        raise ValueError(f"masks of different sizes: {sorted({(m.height, m.width) for m in masks})}")
+    rles = [{"size": [m.height, m.width], "counts": m.counts.encode("ascii")} for m in masks]
+    merged = coco_mask.merge(rles, intersect=0)
+    counts = merged["counts"]
+    return RleMask(masks[0].height, masks[0].width, counts.decode("ascii") if isinstance(counts, bytes) else counts)
 
 
 def hbb_of(box: Box) -> HBB:
