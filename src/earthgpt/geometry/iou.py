@@ -127,11 +127,12 @@ class BoxArray:
 
     @classmethod
     def of(cls, boxes: Sequence[Box]) -> BoxArray:
-        flat = [b.points if type(b) is OBB else _hbb_corners(b) for b in boxes]  # type: ignore[arg-type]
+        is_hbb = [isinstance(b, HBB) for b in boxes]
+        flat = [(b.x1, b.y1, b.x2, b.y1, b.x2, b.y2, b.x1, b.y2) if isinstance(b, HBB) else b.points for b in boxes]
         coords = np.fromiter(itertools.chain.from_iterable(flat), dtype=np.float64, count=8 * len(flat))
         corners = coords.reshape(len(flat), 4, 2)  # [N, 4, 2]
-        is_hbb = np.array([type(b) is not OBB for b in boxes], dtype=bool).reshape(len(flat))
-        return cls(np.ascontiguousarray(corners[..., 0].T), np.ascontiguousarray(corners[..., 1].T), is_hbb)
+        x, y = np.ascontiguousarray(corners[..., 0].T), np.ascontiguousarray(corners[..., 1].T)
+        return cls(x, y, np.array(is_hbb, dtype=bool).reshape(len(flat)))
 
     def __len__(self) -> int:
         return len(self.is_hbb)
@@ -152,12 +153,8 @@ class BoxArray:
         """[N] bool: False for an HBB with x2 <= x1 or y2 <= y1 or a non-finite coordinate (IoU 0)."""
         x1, y1, x2, y2 = self.x[0], self.y[0], self.x[2], self.y[2]
         with np.errstate(invalid="ignore"):
-            ok = np.isfinite(x1 + y1 + x2 + y2) & (x2 > x1) & (y2 > y1)
+            ok = np.isfinite(x1) & np.isfinite(y1) & np.isfinite(x2) & np.isfinite(y2) & (x2 > x1) & (y2 > y1)
         return ~self.is_hbb | ok
-
-
-def _hbb_corners(b: HBB) -> tuple[float, ...]:
-    return (b.x1, b.y1, b.x2, b.y1, b.x2, b.y2, b.x1, b.y2)
 
 
 def group_pairs(n_a: np.ndarray, n_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
