@@ -186,6 +186,33 @@ def _class_ap(label: str, outcome: np.ndarray, num_gts: int, interpolation: Inte
     return ClassAP(label, ap, num_gts, int(outcome.size), recall, precision)
 
 
+def _flatten(
+    predictions: Sequence[Sequence[LabeledBox]],
+    ground_truths: Sequence[Sequence[LabeledBox]],
+    difficult: Sequence[Sequence[bool]] | None,
+    classes: Sequence[str] | None,
+    default_score: float | None,
+) -> tuple[list[str], _Flat, _Flat, np.ndarray, np.ndarray, int]:
+    """The class list, the predictions of known labels and all ground truths end to end, the [G] difficult flags,
+    the [P] scores and the number of predictions of unknown labels."""
+    flat_preds = [b for bs in predictions for b in bs]
+    flat_gts = [b for bs in ground_truths for b in bs]
+    labels = list(classes) if classes is not None else sorted({b.label for b in (*flat_preds, *flat_gts)})
+    label_ids = {lab: k for k, lab in enumerate(labels)}
+    preds = _Flat.of(flat_preds, np.array([len(bs) for bs in predictions]), label_ids)
+    gts = _Flat.of(flat_gts, np.array([len(bs) for bs in ground_truths]), label_ids)
+    scores = _scores(flat_preds, default_score)  # [P]
+    known = preds.label >= 0
+    unknown = int(known.size - known.sum())
+    if unknown:
+        keep = np.flatnonzero(known)
+        preds, scores = preds.take(keep), scores[keep]
+    hard = np.zeros(len(flat_gts), dtype=bool)
+    if difficult is not None:
+        hard[:] = [bool(d) for flags in difficult for d in flags]
+    return labels, preds, gts, hard, scores, unknown
+
+
 def detection_ap(
     predictions: Sequence[Sequence[LabeledBox]],
     ground_truths: Sequence[Sequence[LabeledBox]],
@@ -209,21 +236,7 @@ def detection_ap(
     label seen is a class. Boxes may be HBB or OBB; any OBB makes the IoU of its image polygonal.
     """
     _check_inputs(predictions, ground_truths, difficult, ignore_regions)
-    flat_preds = [b for bs in predictions for b in bs]
-    flat_gts = [b for bs in ground_truths for b in bs]
-    labels = list(classes) if classes is not None else sorted({b.label for b in (*flat_preds, *flat_gts)})
-    label_ids = {lab: k for k, lab in enumerate(labels)}
-    preds = _Flat.of(flat_preds, np.array([len(bs) for bs in predictions]), label_ids)
-    gts = _Flat.of(flat_gts, np.array([len(bs) for bs in ground_truths]), label_ids)
-    scores = _scores(flat_preds, default_score)  # [P]
-    known = preds.label >= 0
-    unknown = int(known.size - known.sum())
-    if unknown:
-        keep = np.flatnonzero(known)
-        preds, scores = preds.take(keep), scores[keep]
-    hard = np.zeros(len(flat_gts), dtype=bool)
-    if difficult is not None:
-        hard[:] = [bool(d) for flags in difficult for d in flags]
+    labels, preds, gts, hard, scores, unknown = _flatten(predictions, ground_truths, difficult, classes, default_score)
     num_gts = np.bincount(gts.label[(gts.label >= 0) & ~hard], minlength=len(labels))  # [C]
     if not num_gts.any():
         raise ValueError("no (non-difficult) ground truth in any class: AP is undefined")
