@@ -5,8 +5,8 @@ no detection cap; the tests' reference ``coco_reference_ap``) against ``detectio
 interpolation="coco-101")``, whose values must be equal. OBB: synthetic rotated boxes over ``--images`` images,
 ``detection_ap`` (VOC all-point) against a straightforward loop (shapely polygon per pair, devkit-style matching),
 values equal.
-Each side runs ``--repeats`` times, the two sides interleaved (their order alternating), and the script prints
-the median with min-max of each and the ratio of the medians; never asserts timings. Run from the repository
+The two sides run in turn ``--repeats`` rounds after a warm-up (``bench/_timing.py``); the script prints the
+median with min-max of each and of their ratio round by round; never asserts timings. Run from the repository
 root: ``python bench/detection_ap.py [--images 1000] [--repeats 5]`` (it imports this checkout's code and the
 tests' reference).
 """
@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import argparse
 import math
-import statistics
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' refer
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout's code, not an install
 
 import numpy as np
+from _timing import Spread, interleaved, ratio
 from shapely.geometry import Polygon
 from tests.evaluation.metrics.detection_reference import coco_reference_ap
 
@@ -105,19 +104,15 @@ def shapely_loop_map(preds: list, gts: list, t: float) -> float:
     return float(np.mean(aps))
 
 
-def interleaved(repeats: int, ours: Callable[[], Any], ref: Callable[[], Any]) -> tuple[Any, Any, str]:
-    """Both sides ``repeats`` times, interleaved with alternating order -> (our value, reference value, summary)."""
-    times: dict[str, list[float]] = {"ours": [], "ref": []}
-    values: dict[str, Any] = {}
-    for r in range(repeats):
-        for name in ("ours", "ref") if r % 2 == 0 else ("ref", "ours"):
-            t = time.perf_counter()
-            values[name] = (ours if name == "ours" else ref)()
-            times[name].append(time.perf_counter() - t)
-    med = {k: statistics.median(v) for k, v in times.items()}
-    cells = {k: f"{med[k]:.3f}s ({min(v):.3f}-{max(v):.3f})" for k, v in times.items()}
-    summary = f"ours {cells['ours']}  reference {cells['ref']}  ratio of medians {med['ref'] / med['ours']:.1f}x"
-    return values["ours"], values["ref"], summary
+def compare(repeats: int, ours: Callable[[], Any], ref: Callable[[], Any]) -> tuple[Any, Any, str]:
+    """Both sides ``repeats`` rounds in turn (``bench/_timing.py``) -> (our value, reference value, summary)."""
+    seconds = interleaved({"ours": ours, "ref": ref}, repeats=repeats)
+    return (
+        ours(),
+        ref(),
+        f"ours {Spread.of(seconds['ours']).format(unit=' s')}  reference {Spread.of(seconds['ref']).format(unit=' s')}"
+        f"  reference / ours {ratio(seconds['ref'], seconds['ours']).format('.1f', 'x')}",
+    )
 
 
 def main() -> None:
@@ -127,7 +122,7 @@ def main() -> None:
     args = parser.parse_args()
     thr = (0.4, 0.5)
     preds, gts = synthetic(args.images, oriented=False, seed=0)
-    ours, ref, summary = interleaved(
+    ours, ref, summary = compare(
         args.repeats,
         lambda: detection_ap(preds, gts, iou_thresholds=thr, matching="coco", interpolation="coco-101"),
         lambda: cocoeval(preds, gts, thr),
@@ -136,10 +131,10 @@ def main() -> None:
         assert abs(ours[t].map - ref[t]) <= 1e-9, (t, ours[t].map, ref[t])
     print(f"HBB, {args.images} images, AP@40+AP@50 vs pycocotools: {summary}  (mAP@50 {ours[0.5].map:.6f} both)")
     preds, gts = synthetic(args.images, oriented=True, seed=1)
-    ours, ref50, summary = interleaved(
+    ours, ref50, summary = compare(
         args.repeats, lambda: detection_ap(preds, gts, iou_thresholds=(0.5,)), lambda: shapely_loop_map(preds, gts, 0.5)
     )
-    assert abs(ours[0.5].map - ref50) <= 1e-9, (ours[0.5].map, ref50)
+    assert abs(ours[0.5].map - ref50) <= 1e-12, (ours[0.5].map, ref50)
     print(f"OBB, {args.images} images, AP@50 vs a shapely loop: {summary}  (mAP@50 {ref50:.6f} both)")
 
 

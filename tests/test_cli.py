@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
+import os
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
+import earthgpt
 from earthgpt.cli import build_parser, main
 from earthgpt.errors import ConfigError
 from earthgpt.evaluation.cli import EvalRun, ScoreRun
@@ -112,3 +117,22 @@ def test_unknown_source_lists_the_known_ones(tmp_path: Path, capsys: pytest.Capt
     code = main(["data", "build", "--config", str(cfg), "--data", str(tmp_path), "--out", str(tmp_path / "o")])
     err = capsys.readouterr().err
     assert code == 2 and "rsscn8" in err and "rsscn7" in err
+
+
+def test_top_level_help_lists_every_command_without_importing_torch() -> None:
+    # `earthgpt --help` builds no generated flags: the subcommands that need torch for theirs build them on demand.
+    code = (
+        "import contextlib, io, json, sys\n"
+        "from earthgpt.cli import main\n"
+        "out = io.StringIO()\n"
+        "with contextlib.redirect_stdout(out), contextlib.suppress(SystemExit):\n"
+        "    main(['--help'])\n"
+        "print(json.dumps({'help': out.getvalue(), 'heavy': [m for m in ('torch', 'transformers') if m in sys.modules]}))"
+    )
+    src = str(Path(earthgpt.__file__).resolve().parents[1])
+    env = {**os.environ, "PYTHONPATH": src + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["heavy"] == []
+    for command in ("list", "data", "train", "model", "chat", "eval", "demo", "scene"):
+        assert f"    {command} " in report["help"], command

@@ -319,8 +319,9 @@ def _use_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
 
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
-    """The whole parser; with ``only`` (a subcommand name), the generated flags of the other subcommands are left out
-    (generating them imports torch: seconds that ``earthgpt list sources`` should not pay)."""
+    """The whole parser; with ``only`` (a subcommand name, or "" for none), the generated flags of the other
+    subcommands are left out (generating them imports torch: seconds that ``earthgpt list sources`` and the
+    top-level ``earthgpt --help`` should not pay)."""
     parser = argparse.ArgumentParser(prog="earthgpt", description="EarthGPT: remote-sensing multimodal LLM toolkit")
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -343,7 +344,8 @@ def cmd_list_tasks(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    args = build_parser(only=next((a for a in argv if not a.startswith("-")), None)).parse_args(argv)
+    command = next((a for a in argv if not a.startswith("-")), "")  # "": top-level help or usage error
+    args = build_parser(only=command).parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO, format="%(levelname)s %(name)s: %(message)s"
     )

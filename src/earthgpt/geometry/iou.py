@@ -1,29 +1,43 @@
-"""Intersection over union for horizontal and oriented boxes, one pair at a time or as a matrix."""
+"""Intersection over union for horizontal and oriented boxes: one pair, listed pairs of many boxes, or matrices."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
-import shapely
 from shapely.errors import GEOSException
 from shapely.geometry import Polygon
 
 from earthgpt.geometry.boxes import HBB, OBB, Box
+from earthgpt.geometry.clipping import (
+    CONVEX,
+    UNUSABLE,
+    convex_intersection_area,
+    corner_major_intersection_area,
+    quad_kinds,
+    shapely_intersection_area,
+    signed_area,
+)
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
+    "BoxArray",
     "box_corners",
     "box_iou",
     "box_polygon",
     "convex_intersection_area",
+    "group_pairs",
     "hbb_iou",
     "ioa_matrix",
+    "ioa_pairs",
     "iou_matrices",
     "iou_matrix",
+    "iou_pairs",
     "obb_iou",
 ]
 
@@ -103,186 +117,154 @@ def box_iou(a: Box, b: Box) -> float:
     return _polygon_iou(box_polygon(a), box_polygon(b))
 
 
-def _hbb_array(boxes: Sequence[Box]) -> np.ndarray:
-    """[N, 4] array of HBB coordinates."""
-    if not boxes:
-        return np.zeros((0, 4), dtype=np.float64)
-    return np.array([b.as_tuple() for b in boxes], dtype=np.float64)  # [N, 4]
+@dataclass(frozen=True)
+class BoxArray:
+    """Many boxes as corner-major arrays (an HBB's corners in the order of ``box_corners``) and which are HBBs."""
+
+    x: np.ndarray  # [4, N] the x of corner i of every box in row i
+    y: np.ndarray  # [4, N]
+    is_hbb: np.ndarray  # [N] bool
+
+    @classmethod
+    def of(cls, boxes: Sequence[Box]) -> BoxArray:
+        is_hbb = [isinstance(b, HBB) for b in boxes]
+        flat = [(b.x1, b.y1, b.x2, b.y1, b.x2, b.y2, b.x1, b.y2) if isinstance(b, HBB) else b.points for b in boxes]
+        coords = np.fromiter(itertools.chain.from_iterable(flat), dtype=np.float64, count=8 * len(flat))
+        corners = coords.reshape(len(flat), 4, 2)  # [N, 4, 2]
+        x, y = np.ascontiguousarray(corners[..., 0].T), np.ascontiguousarray(corners[..., 1].T)
+        return cls(x, y, np.array(is_hbb, dtype=bool).reshape(len(flat)))
+
+    def __len__(self) -> int:
+        return len(self.is_hbb)
+
+    def take(self, idx: np.ndarray) -> BoxArray:
+        """The boxes ``idx``."""
+        return BoxArray(self.x[:, idx], self.y[:, idx], self.is_hbb[idx])
+
+    def corners(self, idx: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """[N, 4, 2] corners of the boxes ``idx``."""
+        return np.stack([self.x[:, idx].T, self.y[:, idx].T], axis=-1)
+
+    def rects(self) -> np.ndarray:
+        """[N, 4] (x1, y1, x2, y2) as an HBB stores them (meaningful for the HBBs)."""
+        return np.stack([self.x[0], self.y[0], self.x[2], self.y[2]], axis=1)
+
+    def proper(self) -> np.ndarray:
+        """[N] bool: False for an HBB with x2 <= x1 or y2 <= y1 or a non-finite coordinate (IoU 0)."""
+        x1, y1, x2, y2 = self.x[0], self.y[0], self.x[2], self.y[2]
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(x1) & np.isfinite(y1) & np.isfinite(x2) & np.isfinite(y2) & (x2 > x1) & (y2 > y1)
+        return ~self.is_hbb | ok
 
 
-def _hbb_iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Vectorised IoU of [P, 4] against [G, 4] horizontal boxes -> [P, G]."""
+def group_pairs(n_a: np.ndarray, n_b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every (a, b) pair within each group, groups laid end to end: ``n_a``, ``n_b`` [N] count the members.
+
+    Returns indices into the concatenated a's and b's -> ([K], [K]), group by group, a-major with b ascending.
+    """
+    n_a, n_b = np.asarray(n_a, dtype=np.int64), np.asarray(n_b, dtype=np.int64)
+    group_of_a = np.repeat(np.arange(n_a.size), n_a)  # [NA]
+    per_a = n_b[group_of_a]  # [NA] pairs of each a
+    first_b = (np.cumsum(n_b) - n_b)[group_of_a]  # [NA]
+    ia = np.repeat(np.arange(group_of_a.size), per_a)  # [K]
+    within = np.arange(ia.size) - np.repeat(np.cumsum(per_a) - per_a, per_a)
+    return ia, np.repeat(first_b, per_a) + within
+
+
+def _hbb_ious(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """IoU of horizontal boxes (x1, y1, x2, y2) [..., 4] against [..., 4], broadcast -> [...]; 0 if degenerate."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        ok_a = np.isfinite(a).all(axis=1) & (a[:, 2] > a[:, 0]) & (a[:, 3] > a[:, 1])  # [P]
-        ok_b = np.isfinite(b).all(axis=1) & (b[:, 2] > b[:, 0]) & (b[:, 3] > b[:, 1])  # [G]
-        area_a = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])  # [P]
-        area_b = (b[:, 2] - b[:, 0]) * (b[:, 3] - b[:, 1])  # [G]
-        iw = np.minimum(a[:, None, 2], b[None, :, 2]) - np.maximum(a[:, None, 0], b[None, :, 0])  # [P, G]
-        ih = np.minimum(a[:, None, 3], b[None, :, 3]) - np.maximum(a[:, None, 1], b[None, :, 1])  # [P, G]
-        inter = np.clip(iw, 0.0, None) * np.clip(ih, 0.0, None)  # [P, G]
-        union = area_a[:, None] + area_b[None, :] - inter  # [P, G]
-        iou = np.where(union > 0.0, inter / union, 0.0)  # [P, G]
-    ok = ok_a[:, None] & ok_b[None, :]
-    return np.where(ok & np.isfinite(iou), iou, 0.0)
+        ok_a = np.isfinite(a).all(axis=-1) & (a[..., 2] > a[..., 0]) & (a[..., 3] > a[..., 1])
+        ok_b = np.isfinite(b).all(axis=-1) & (b[..., 2] > b[..., 0]) & (b[..., 3] > b[..., 1])
+        area_a = (a[..., 2] - a[..., 0]) * (a[..., 3] - a[..., 1])
+        area_b = (b[..., 2] - b[..., 0]) * (b[..., 3] - b[..., 1])
+        iw = np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0])
+        ih = np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1])
+        inter = np.clip(iw, 0.0, None) * np.clip(ih, 0.0, None)
+        union = area_a + area_b - inter
+        iou = np.where(union > 0.0, inter / union, 0.0)
+    return np.where(ok_a & ok_b & np.isfinite(iou), iou, 0.0)
 
 
-def _corner_array(boxes: Sequence[Box]) -> np.ndarray:
-    """[N, 4, 2] corners of many boxes (HBB corners in the order of ``box_corners``)."""
-    flat = np.array(
-        [(b.x1, b.y1, b.x2, b.y1, b.x2, b.y2, b.x1, b.y2) if isinstance(b, HBB) else b.points for b in boxes],
-        dtype=np.float64,
-    )  # [N, 8]
-    return flat.reshape(len(boxes), 4, 2)
+def iou_pairs(
+    a: BoxArray, b: BoxArray, ia: np.ndarray, ib: np.ndarray, polygonal: np.ndarray | None = None
+) -> np.ndarray:
+    """IoU of the pairs (a[ia[k]], b[ib[k]]) -> [K] in [0, 1]; degenerate or self-crossing boxes give 0.0.
+
+    ``polygonal`` [K] bool picks the pairs computed as polygons (an HBB is a rectangle); the others must be
+    two HBBs and use the rectangle formula. By default a pair is polygonal when it holds an OBB. Polygon pairs
+    whose enclosing rectangles overlap (the HBB prefilter) are clipped all at once
+    (:func:`convex_intersection_area`); pairs with a non-convex quadrilateral go through shapely.
+    """
+    rect = a.is_hbb[ia] & b.is_hbb[ib]  # [K]
+    poly = ~rect if polygonal is None else np.asarray(polygonal, dtype=bool)
+    if (~poly & ~rect).any():
+        raise ValueError("a pair with an OBB must be computed as polygons (polygonal=True)")
+    out = np.zeros(ia.size)
+    flat = np.flatnonzero(~poly)
+    if flat.size:
+        out[flat] = _hbb_ious(a.rects()[ia[flat]], b.rects()[ib[flat]])
+    if flat.size < ia.size:
+        k = np.flatnonzero(poly)
+        out[k] = _polygon_pair_ious(a, b, ia[k], ib[k])
+    return out
 
 
-def _polygon_array(boxes: Sequence[Box]) -> tuple[np.ndarray, np.ndarray]:
-    """Shapely polygons for the boxes ([N] object array) and a [N] mask of the usable ones."""
-    if len(boxes) == 0:
-        return np.empty(0, dtype=object), np.zeros(0, dtype=bool)
-    coords = _corner_array(boxes)  # [N, 4, 2]
-    finite = np.isfinite(coords).all(axis=(1, 2))  # [N]
-    coords = np.where(finite[:, None, None], coords, 0.0)
-    proper_hbb = np.array([_hbb_is_proper(b) if isinstance(b, HBB) else True for b in boxes])  # [N]
-    polys = shapely.polygons(coords)  # [N]
-    ok = finite & proper_hbb & shapely.is_valid(polys) & (shapely.area(polys) > 0.0)  # [N]
-    return polys, ok
+def _polygon_pair_ious(a: BoxArray, b: BoxArray, ia: np.ndarray, ib: np.ndarray) -> np.ndarray:
+    """Exact polygon IoU of the pairs -> [K] (see :func:`iou_pairs`)."""
+    kind_a, kind_b = quad_kinds(a.x, a.y, a.proper()), quad_kinds(b.x, b.y, b.proper())  # [NA], [NB]
+    lo_a, hi_a = _usable_bounds(a, kind_a)  # [2, NA] each
+    lo_b, hi_b = _usable_bounds(b, kind_b)
+    with np.errstate(invalid="ignore"):  # the HBB prefilter; NaN bounds (unusable boxes) never pass
+        hit = np.minimum(hi_a[0, ia], hi_b[0, ib]) > np.maximum(lo_a[0, ia], lo_b[0, ib])
+        hit &= np.minimum(hi_a[1, ia], hi_b[1, ib]) > np.maximum(lo_a[1, ia], lo_b[1, ib])
+    k = np.flatnonzero(hit)
+    pa, pb = ia[k], ib[k]
+    convex = (kind_a[pa] == CONVEX) & (kind_b[pb] == CONVEX)
+    inter = np.zeros(k.size)
+    ca, cb = pa[convex], pb[convex]
+    inter[convex] = corner_major_intersection_area(a.x[:, ca], a.y[:, ca], b.x[:, cb], b.y[:, cb])
+    rest = np.flatnonzero(~convex)
+    if rest.size:  # a non-convex (valid) quadrilateral on either side: shapely
+        inter[rest] = shapely_intersection_area(a.corners(pa[rest]), b.corners(pb[rest]))
+    union = np.abs(signed_area(a.x, a.y))[pa] + np.abs(signed_area(b.x, b.y))[pb] - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        iou = np.clip(np.nan_to_num(np.where(union > 0.0, inter / union, 0.0), nan=0.0), 0.0, 1.0)
+    out = np.zeros(ia.size)
+    out[k] = iou
+    return out
 
 
-def _polygon_iou_matrix(preds: Sequence[Box], gts: Sequence[Box]) -> np.ndarray:
-    """Exact polygon IoU of every pair -> [P, G] (see :func:`iou_matrices`)."""
-    return iou_matrices([(preds, gts)])[0]
+def _usable_bounds(boxes: BoxArray, kind: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Lower and upper corners of each box's enclosing rectangle -> ([2, N], [2, N]), NaN for unusable boxes."""
+    nan = np.where(kind == UNUSABLE, np.nan, 0.0)  # [N]
+    lo = np.stack([boxes.x.min(axis=0), boxes.y.min(axis=0)]) + nan
+    hi = np.stack([boxes.x.max(axis=0), boxes.y.max(axis=0)]) + nan
+    return lo, hi
 
 
 def iou_matrices(groups: Sequence[tuple[Sequence[Box], Sequence[Box]]]) -> list[np.ndarray]:
-    """The IoU matrix of each (predictions, ground truths) group (one image each), computed in one batch.
+    """The IoU matrix [P, G] of each (predictions, ground truths) group (one image each), computed in one batch.
 
-    All-HBB groups use the rectangle formula. Any OBB makes its group polygonal: the pairs whose enclosing
-    rectangles overlap (the HBB prefilter) are clipped all at once (:func:`convex_intersection_area`, numpy);
-    pairs with a non-convex quadrilateral go through shapely. Degenerate or self-crossing boxes give 0.0.
+    All-HBB groups use the rectangle formula; any OBB makes its whole group polygonal (:func:`iou_pairs`).
     """
-    out = [np.zeros((len(p), len(g)), dtype=np.float64) for p, g in groups]
-    poly: list[int] = []
+    a = BoxArray.of([box for p, _ in groups for box in p])
+    b = BoxArray.of([box for _, g in groups for box in g])
+    n_a, n_b = np.array([len(p) for p, _ in groups]), np.array([len(g) for _, g in groups])
+    ia, ib = group_pairs(n_a, n_b)
+    polygonal = np.array(
+        [not (all(isinstance(x, HBB) for x in p) and all(isinstance(x, HBB) for x in g)) for p, g in groups]
+    )
+    group = np.repeat(np.arange(len(groups)), n_a * n_b)  # [K]
+    iou = iou_pairs(a, b, ia, ib, polygonal[group] if len(groups) else None)
+    out, first_a, first_b = [], np.cumsum(n_a) - n_a, np.cumsum(n_b) - n_b
+    bounds = np.r_[0, np.cumsum(n_a * n_b)]
     for k, (p, g) in enumerate(groups):
-        if not p or not g:
-            continue
-        if all(isinstance(b, HBB) for b in p) and all(isinstance(b, HBB) for b in g):
-            out[k] = _hbb_iou_matrix(_hbb_array(p), _hbb_array(g))
-        else:
-            poly.append(k)
-    if poly:
-        _fill_polygon_ious([groups[k] for k in poly], [out[k] for k in poly])
-    return out
-
-
-def _fill_polygon_ious(groups: Sequence[tuple[Sequence[Box], Sequence[Box]]], mats: list[np.ndarray]) -> None:
-    """Polygon IoUs of the groups written into ``mats`` (zeros on entry)."""
-    p_boxes = [b for p, _ in groups for b in p]
-    g_boxes = [b for _, g in groups for b in g]
-    pa, ga = _corner_array(p_boxes), _corner_array(g_boxes)  # [NP, 4, 2], [NG, 4, 2]
-    p_ok, g_ok = _convex_ok(pa, p_boxes), _convex_ok(ga, g_boxes)
-    n_p = np.array([len(p) for p, _ in groups])  # [N]
-    n_g = np.array([len(g) for _, g in groups])
-    offsets_p, offsets_g = np.cumsum(n_p) - n_p, np.cumsum(n_g) - n_g
-    pairs = n_p * n_g
-    ki = np.repeat(np.arange(len(groups)), pairs)  # [K] every (prediction, ground truth) pair of each group
-    j = np.arange(int(pairs.sum())) - np.repeat(np.cumsum(pairs) - pairs, pairs)
-    lp, lg = j // n_g[ki], j % n_g[ki]  # indices within each group
-    pi, gi = lp + offsets_p[ki], lg + offsets_g[ki]
-    lo_p, hi_p, lo_g, hi_g = pa.min(1), pa.max(1), ga.min(1), ga.max(1)  # [N, 2]
-    with np.errstate(invalid="ignore"):
-        hit = (np.minimum(hi_p[pi], hi_g[gi]) > np.maximum(lo_p[pi], lo_g[gi])).all(axis=1)  # HBB prefilter
-    hit &= (p_ok[pi] != 0) & (g_ok[gi] != 0)
-    pi, gi, ki, lp, lg = pi[hit], gi[hit], ki[hit], lp[hit], lg[hit]
-    convex = (p_ok[pi] == 1) & (g_ok[gi] == 1)
-    inter = np.zeros(pi.size)
-    inter[convex] = convex_intersection_area(pa[pi[convex]], ga[gi[convex]])
-    rest = np.flatnonzero(~convex)
-    if rest.size:  # a non-convex (valid) quadrilateral on either side: shapely, pair by pair
-        pp, gp = shapely.polygons(pa[pi[rest]]), shapely.polygons(ga[gi[rest]])
-        inter[rest] = [_pair_intersection_area(x, y) for x, y in zip(pp, gp, strict=True)]
-    area_p, area_g = np.abs(_shoelace(pa)), np.abs(_shoelace(ga))  # [NP], [NG]
-    union = area_p[pi] + area_g[gi] - inter
-    with np.errstate(invalid="ignore", divide="ignore"):
-        iou = np.clip(np.nan_to_num(np.where(union > 0.0, inter / union, 0.0), nan=0.0), 0.0, 1.0)
-    bounds = np.searchsorted(ki, np.arange(len(groups) + 1))  # ki is sorted: group k is bounds[k]:bounds[k + 1]
-    for k, mat in enumerate(mats):
+        mat = np.zeros((len(p), len(g)))
         lo, hi = bounds[k], bounds[k + 1]
-        mat[lp[lo:hi], lg[lo:hi]] = iou[lo:hi]
-
-
-def _shoelace(quads: np.ndarray) -> np.ndarray:
-    """Signed area of each polygon [N, V, 2] -> [N] (positive when counter-clockwise in x-right, y-up axes)."""
-    x, y = quads[..., 0], quads[..., 1]
-    return 0.5 * np.sum(x * np.roll(y, -1, axis=1) - np.roll(x, -1, axis=1) * y, axis=1)
-
-
-def _convex_ok(quads: np.ndarray, boxes: Sequence[Box]) -> np.ndarray:
-    """Per box: 1 a proper convex quadrilateral, 2 a usable non-convex one (shapely), 0 unusable -> [N] int8."""
-    finite = np.isfinite(quads).all(axis=(1, 2))
-    q = np.where(finite[:, None, None], quads, 0.0)
-    e = np.roll(q, -1, axis=1) - q  # [N, 4, 2] edges
-    cross = e[:, :, 0] * np.roll(e, -1, axis=1)[:, :, 1] - e[:, :, 1] * np.roll(e, -1, axis=1)[:, :, 0]  # [N, 4]
-    convex = (cross >= 0).all(axis=1) | (cross <= 0).all(axis=1)
-    area = np.abs(_shoelace(q))
-    proper = np.array([_hbb_is_proper(b) if isinstance(b, HBB) else True for b in boxes], dtype=bool)
-    out = np.zeros(len(boxes), dtype=np.int8)
-    usable = finite & proper & (area > 0.0)
-    out[usable & convex] = 1
-    rest = np.flatnonzero(usable & ~convex)
-    if rest.size:  # a valid non-convex quad goes to shapely; a self-crossing one scores 0, as box_polygon says
-        polys = shapely.polygons(q[rest])
-        out[rest[shapely.is_valid(polys)]] = 2
+        mat[ia[lo:hi] - first_a[k], ib[lo:hi] - first_b[k]] = iou[lo:hi]
+        out.append(mat)
     return out
-
-
-def convex_intersection_area(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Intersection area of K pairs of convex quadrilaterals [K, 4, 2] (any winding) -> [K], all at once.
-
-    Sutherland-Hodgman: each polygon of ``a`` is clipped by the four edges of its partner in ``b``; the
-    vertex arrays grow to at most 8 and are compacted after each edge.
-    """
-    a = np.where((_shoelace(a) < 0)[:, None, None], a[:, ::-1], a)  # counter-clockwise
-    b = np.where((_shoelace(b) < 0)[:, None, None], b[:, ::-1], b)
-    poly, n = a.copy(), np.full(len(a), 4)
-    for e in range(4):
-        poly, n = _clip(poly, n, b[:, e], b[:, (e + 1) % 4])
-    if poly.shape[1] == 0:
-        return np.zeros(len(a))
-    valid = np.arange(poly.shape[1])[None, :] < n[:, None]  # [K, M]
-    nxt = (np.arange(poly.shape[1])[None, :] + 1) % np.maximum(n[:, None], 1)  # [K, M]
-    q = np.take_along_axis(poly, nxt[..., None].repeat(2, axis=2), axis=1)  # [K, M, 2]
-    terms = poly[..., 0] * q[..., 1] - q[..., 0] * poly[..., 1]  # [K, M]
-    return np.maximum(0.5 * np.sum(np.where(valid, terms, 0.0), axis=1), 0.0)
-
-
-def _clip(poly: np.ndarray, n: np.ndarray, e0: np.ndarray, e1: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each polygon [K, M, 2] with n [K] vertices cut to the left of its edge e0 -> e1 [K, 2]."""
-    k, m = poly.shape[:2]
-    idx = np.arange(m)[None, :]  # [1, M]
-    valid = idx < n[:, None]  # [K, M]
-    prev = np.take_along_axis(poly, ((idx - 1) % np.maximum(n[:, None], 1))[..., None].repeat(2, axis=2), axis=1)
-    d = (e1 - e0)[:, None, :]  # [K, 1, 2]
-    side_c = d[..., 0] * (poly[..., 1] - e0[:, None, 1]) - d[..., 1] * (poly[..., 0] - e0[:, None, 0])  # [K, M]
-    side_p = d[..., 0] * (prev[..., 1] - e0[:, None, 1]) - d[..., 1] * (prev[..., 0] - e0[:, None, 0])
-    in_c, in_p = side_c >= 0, side_p >= 0
-    with np.errstate(invalid="ignore", divide="ignore"):
-        t = np.where(in_c != in_p, side_p / (side_p - side_c), 0.0)  # [K, M]
-    cross = prev + t[..., None] * (poly - prev)  # [K, M, 2]
-    cand = np.stack([cross, poly], axis=2).reshape(k, 2 * m, 2)  # per vertex: the crossing, then the vertex
-    keep = np.stack([valid & (in_c != in_p), valid & in_c], axis=2).reshape(k, 2 * m)  # [K, 2M]
-    order = np.argsort(~keep, axis=1, kind="stable")
-    new_n = keep.sum(axis=1)
-    width = int(new_n.max()) if k else 0
-    out = np.take_along_axis(cand, order[:, :width, None].repeat(2, axis=2), axis=1)  # [K, W, 2]
-    return out, new_n
-
-
-def _pair_intersection_area(a: Polygon, b: Polygon) -> float:
-    """Intersection area of one pair, 0.0 when GEOS fails."""
-    try:
-        return float(a.intersection(b).area)
-    except GEOSException:
-        return 0.0
 
 
 def iou_matrix(preds: Sequence[Box], gts: Sequence[Box]) -> np.ndarray:
@@ -292,31 +274,30 @@ def iou_matrix(preds: Sequence[Box], gts: Sequence[Box]) -> np.ndarray:
     (HBBs become rectangles). Degenerate or invalid boxes get IoU 0.0 against everything.
     """
     if all(isinstance(b, HBB) for b in preds) and all(isinstance(b, HBB) for b in gts):
-        return _hbb_iou_matrix(_hbb_array(preds), _hbb_array(gts))
-    return _polygon_iou_matrix(preds, gts)
+        a, b = BoxArray.of(preds).rects(), BoxArray.of(gts).rects()
+        return _hbb_ious(a[:, None, :], b[None, :, :])  # [P, G]
+    return iou_matrices([(preds, gts)])[0]
 
 
-def ioa_matrix(preds: Sequence[Box], regions: Sequence[Box]) -> np.ndarray:
-    """Intersection over the PREDICTION's area of every prediction with every region -> [P, R] in [0, 1].
+def ioa_pairs(a: BoxArray, regions: BoxArray, ia: np.ndarray, ir: np.ndarray) -> np.ndarray:
+    """Intersection over the area of ``a[ia[k]]`` with ``regions[ir[k]]`` -> [K] in [0, 1] (shapely).
 
     The overlap pycocotools uses for crowd regions (``iscrowd``) and AP's ignore regions: how much of a
     prediction lies inside the region. Degenerate or invalid boxes give 0.0.
     """
-    out = np.zeros((len(preds), len(regions)), dtype=np.float64)
-    if not preds or not regions:
-        return out
-    p_polys, p_ok = _polygon_array(preds)
-    r_polys, r_ok = _polygon_array(regions)
-    pi, ri = np.flatnonzero(p_ok), np.flatnonzero(r_ok)
-    if pi.size == 0 or ri.size == 0:
-        return out
-    a = np.repeat(pi, ri.size)  # [K]
-    b = np.tile(ri, pi.size)  # [K]
-    try:
-        inter = shapely.area(shapely.intersection(p_polys[a], r_polys[b]))  # [K]
-    except GEOSException:
-        inter = np.array([_pair_intersection_area(x, y) for x, y in zip(p_polys[a], r_polys[b], strict=True)])
+    usable_a = quad_kinds(a.x, a.y, a.proper()) != UNUSABLE  # [NA]
+    usable_r = quad_kinds(regions.x, regions.y, regions.proper()) != UNUSABLE
+    k = np.flatnonzero(usable_a[ia] & usable_r[ir])
+    inter = shapely_intersection_area(a.corners(ia[k]), regions.corners(ir[k]))  # [K']
     with np.errstate(invalid="ignore", divide="ignore"):
-        ioa = inter / shapely.area(p_polys[a])
-    out[a, b] = np.clip(np.nan_to_num(ioa, nan=0.0), 0.0, 1.0)
+        ioa = inter / np.abs(signed_area(a.x, a.y))[ia[k]]
+    out = np.zeros(ia.size)
+    out[k] = np.clip(np.nan_to_num(ioa, nan=0.0), 0.0, 1.0)
     return out
+
+
+def ioa_matrix(preds: Sequence[Box], regions: Sequence[Box]) -> np.ndarray:
+    """Intersection over the PREDICTION's area of every prediction with every region -> [P, R] in [0, 1]."""
+    ia, ir = group_pairs(np.array([len(preds)]), np.array([len(regions)]))
+    ioa = ioa_pairs(BoxArray.of(preds), BoxArray.of(regions), ia, ir)
+    return ioa.reshape(len(preds), len(regions))

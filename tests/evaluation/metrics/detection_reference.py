@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 from pycocotools.coco import COCO
@@ -34,12 +34,28 @@ def plain_iou(a: Box, b: Box) -> float:
     return inter / (pa.area + pb.area - inter)
 
 
+def guarded_iou(a: Box, b: Box) -> float:
+    """IoU of two boxes as shapely polygons, 0.0 when either is not a valid polygon of positive area (a
+    self-crossing or collinear quadrilateral, an HBB with x2 <= x1 or y2 <= y1)."""
+    polys = []
+    for x in (a, b):
+        if isinstance(x, HBB) and not (x.x2 > x.x1 and x.y2 > x.y1):
+            return 0.0
+        p = Polygon([(x.x1, x.y1), (x.x2, x.y1), (x.x2, x.y2), (x.x1, x.y2)] if isinstance(x, HBB) else x.corners())
+        if not p.is_valid or p.area <= 0:
+            return 0.0
+        polys.append(p)
+    inter = polys[0].intersection(polys[1]).area
+    return inter / (polys[0].area + polys[1].area - inter)
+
+
 def voc_reference_ap(
     predictions: Sequence[Sequence[LabeledBox]],
     ground_truths: Sequence[Sequence[LabeledBox]],
     difficult: Sequence[Sequence[bool]],
     label: str,
     threshold: float,
+    iou: Callable[[Box, Box], float] = plain_iou,
 ) -> float | None:
     """AP of one class the way the VOC/DOTA devkits compute it (sort all, match, all-point area)."""
     gts = {
@@ -54,7 +70,7 @@ def voc_reference_ap(
     used = {i: [False] * len(g) for i, g in gts.items()}
     tp, fp = [], []
     for i, det in dets:
-        ovs = [plain_iou(det.box, g.box) for g, _ in gts[i]]
+        ovs = [iou(det.box, g.box) for g, _ in gts[i]]
         j = int(np.argmax(ovs)) if ovs else -1
         if j >= 0 and ovs[j] >= threshold:
             if gts[i][j][1]:

@@ -2,11 +2,12 @@
 
 Protocol (PASCAL VOC 2010+ / DOTA devkit):
 
-- IoU: ``earthgpt.geometry.iou.iou_matrices`` (all images in one batch): continuous HBB IoU, exact polygon
-  IoU as soon as an OBB is involved (vectorised convex clipping behind an HBB prefilter). A prediction matches when IoU >= the threshold (COCO's rule; the VOC/DOTA devkits use a
-  strict ">", which differs only when an IoU equals the threshold exactly).
-- Matching (``matching="voc"``): per image and class, predictions in descending score order (stable:
-  ties keep the input order); each takes the ground truth it overlaps most. Above the threshold it is a
+- IoU: ``earthgpt.geometry.iou.iou_pairs`` over every (prediction, ground truth) pair of the same image and
+  class, all images in one batch: continuous HBB IoU, exact polygon IoU for an image with any OBB
+  (vectorised convex clipping behind an HBB prefilter). A prediction matches when IoU >= the threshold
+  (COCO's rule; the VOC/DOTA devkits use a strict ">", which differs only when an IoU equals the threshold).
+- Matching (``metrics.matching``, ``matching="voc"``): per image and class, predictions in descending score
+  order (stable: ties keep the input order); each takes the ground truth it overlaps most. Above the threshold it is a
   true positive if that ground truth is free, a false positive if it was already taken, and ignored
   (neither) if it is ``difficult``. ``matching="coco"`` is pycocotools' greedy rule instead: the best
   still-free ground truth above the threshold, non-difficult ones first; the two rules agree whenever
@@ -33,8 +34,9 @@ from typing import Literal
 
 import numpy as np
 
+from earthgpt.evaluation.metrics.matching import FP, IGNORED, TP, Matching, match_pairs, match_predictions
 from earthgpt.geometry import Box, LabeledBox
-from earthgpt.geometry.iou import ioa_matrix, iou_matrices
+from earthgpt.geometry.iou import BoxArray, group_pairs, ioa_pairs, iou_pairs
 
 __all__ = [
     "ClassAP",
@@ -45,9 +47,7 @@ __all__ = [
     "match_predictions",
 ]
 
-Matching = Literal["voc", "coco"]
 Interpolation = Literal["all-point", "coco-101"]
-TP, FP, IGNORED = 1, 0, -1
 _COCO_RECALLS = np.linspace(0.0, 1.0, 101)  # the same floats pycocotools uses
 
 
@@ -77,52 +77,6 @@ class DetectionScores:
     interpolation: str
 
 
-def match_predictions(
-    ious: np.ndarray, difficult: np.ndarray, iou_threshold: float, matching: Matching = "voc"
-) -> np.ndarray:
-    """TP (1), FP (0) or IGNORED (-1) for each prediction of one image and class.
-
-    ``ious`` is [P, G] with predictions already in descending score order; ``difficult`` is [G] bool.
-    """
-    out = np.full(ious.shape[0], FP, dtype=np.int8)  # [P]
-    if ious.shape[1] == 0:
-        return out
-    if matching == "voc":  # each prediction's best ground truth at once, then the sequential "taken" pass
-        best = ious.argmax(axis=1)  # [P]
-        reach = (ious[np.arange(ious.shape[0]), best] >= iou_threshold).tolist()
-        hard, used = difficult.tolist(), set()
-        for d, (g, ok) in enumerate(zip(best.tolist(), reach, strict=True)):
-            if not ok:
-                continue
-            if hard[g]:
-                out[d] = IGNORED
-            elif g not in used:
-                out[d] = TP
-                used.add(g)
-        return out
-    taken = np.zeros(ious.shape[1], dtype=bool)  # [G]
-    for d in range(ious.shape[0]):
-        g = _coco_best(ious[d], difficult, taken, iou_threshold)
-        if g >= 0:
-            out[d], taken[g] = (IGNORED if difficult[g] else TP), True
-    return out
-
-
-def _coco_best(row: np.ndarray, difficult: np.ndarray, taken: np.ndarray, iou_threshold: float) -> int:
-    """pycocotools' choice: the free ground truth with the highest IoU >= threshold (last on ties),
-    looking at non-difficult ones first and at difficult ones only when no non-difficult one qualifies."""
-    best, best_iou = -1, min(iou_threshold, 1 - 1e-10)
-    for g in np.argsort(difficult, kind="stable"):
-        if taken[g]:
-            continue
-        if best > -1 and not difficult[best] and difficult[g]:
-            break
-        if row[g] < best_iou:
-            continue
-        best, best_iou = int(g), row[g]
-    return best
-
-
 def average_precision(recall: np.ndarray, precision: np.ndarray, interpolation: Interpolation = "all-point") -> float:
     """AP from a PR curve in ranking order: area under its precision envelope, or COCO's 101 points."""
     if interpolation == "all-point":
@@ -147,80 +101,116 @@ def _check_inputs(
     predictions: Sequence[Sequence[LabeledBox]],
     ground_truths: Sequence[Sequence[LabeledBox]],
     difficult: Sequence[Sequence[bool]] | None,
-    default_score: float | None,
+    ignore_regions: Sequence[Sequence[Box]] | None,
 ) -> None:
     if len(predictions) != len(ground_truths):
         raise ValueError(f"{len(predictions)} prediction lists but {len(ground_truths)} ground-truth lists")
     if difficult is not None and [len(d) for d in difficult] != [len(g) for g in ground_truths]:
         raise ValueError("difficult must hold one flag per ground-truth box, image by image")
-    if default_score is None and any(p.score is None for preds in predictions for p in preds):
-        raise ValueError(
-            "a prediction has no score: give every prediction a confidence (the paper uses a CLIP score)"
-            " or pass default_score=... to rank unscored predictions in input order"
-        )
+    if ignore_regions is not None and len(ignore_regions) != len(ground_truths):
+        raise ValueError(f"{len(ignore_regions)} ignore-region lists but {len(ground_truths)} images")
 
 
-@dataclass
-class _ClassPool:
-    """Ranked evaluation material of one class: per-prediction scores and outcomes, ground-truth count."""
+@dataclass(frozen=True)
+class _Flat:
+    """The boxes of all images end to end, with their image and class index (-1 for a label not evaluated)."""
 
-    scores: list[np.ndarray]
-    outcomes: dict[float, list[np.ndarray]]
-    num_gts: int = 0
+    boxes: BoxArray
+    image: np.ndarray  # [N]
+    label: np.ndarray  # [N]
+    per_image: np.ndarray  # [I]
 
+    @classmethod
+    def of(cls, flat: Sequence[LabeledBox], per_image: np.ndarray, label_ids: dict[str, int]) -> _Flat:
+        labels = np.array([label_ids.get(b.label, -1) for b in flat], dtype=np.int64).reshape(len(flat))
+        image = np.repeat(np.arange(per_image.size), per_image)
+        return cls(BoxArray.of([b.box for b in flat]), image, labels, per_image)
 
-def _pool_image(
-    pool: dict[str, _ClassPool],
-    preds: Sequence[LabeledBox],
-    gts: Sequence[LabeledBox],
-    hard: Sequence[bool],
-    regions: Sequence[Box],
-    ious: np.ndarray,
-    thresholds: Sequence[float],
-    matching: Matching,
-    default_score: float | None,
-) -> None:
-    """Match one image's predictions class by class and add them to the pools; ``ious`` is the IoU matrix of
-    its predictions of known labels (in input order) against its ground truths  # [P_known, G]"""
-    scores = np.array([b.score if b.score is not None else default_score for b in preds], dtype=np.float64)
-    known = [i for i, b in enumerate(preds) if b.label in pool]
-    inside = ioa_matrix([preds[i].box for i in known], regions).max(axis=1) if known and regions else None  # [P]
-    row = {i: r for r, i in enumerate(known)}
-    ranked: dict[str, list[int]] = {}  # per class, its predictions in descending score order (stable)
-    for i in np.argsort(-scores, kind="stable").tolist():
-        if preds[i].label in pool:
-            ranked.setdefault(preds[i].label, []).append(i)
-    truths: dict[str, list[int]] = {}
-    for j, b in enumerate(gts):
-        truths.setdefault(b.label, []).append(j)
-    for label, cls in pool.items():
-        g_idx = truths.get(label, [])
-        cls.num_gts += sum(not hard[j] for j in g_idx)
-        p_idx = ranked.get(label)
-        if not p_idx:
-            continue
-        diff = np.array([hard[j] for j in g_idx], dtype=bool)  # [G_c]
-        rows = [row[i] for i in p_idx]
-        sub = ious[rows][:, g_idx]  # [P_c, G_c]
-        cls.scores.append(scores[p_idx])
-        for t in thresholds:
-            outcome = match_predictions(sub, diff, t, matching)
-            if inside is not None:  # a false positive inside an ignore region is ignored (COCO's crowd rule)
-                outcome[(outcome == FP) & (inside[rows] >= t)] = IGNORED
-            cls.outcomes[t].append(outcome)
+    def take(self, idx: np.ndarray) -> _Flat:
+        """The boxes ``idx`` (in increasing order, so images stay end to end)."""
+        per_image = np.bincount(self.image[idx], minlength=self.per_image.size)
+        return _Flat(self.boxes.take(idx), self.image[idx], self.label[idx], per_image)
 
 
-def _class_ap(label: str, cls: _ClassPool, t: float, interpolation: Interpolation) -> ClassAP:
-    scores = np.concatenate(cls.scores) if cls.scores else np.zeros(0)
-    outcome = np.concatenate(cls.outcomes[t]) if cls.outcomes[t] else np.zeros(0, dtype=np.int8)
-    ranked = outcome[np.argsort(-scores, kind="stable")]
-    ranked = ranked[ranked != IGNORED]
+def _scores(flat: Sequence[LabeledBox], default_score: float | None) -> np.ndarray:
+    """[P] the prediction scores, ``default_score`` for unscored ones."""
+    scores = [b.score for b in flat]
+    if None in scores:
+        if default_score is None:
+            raise ValueError(
+                "a prediction has no score: give every prediction a confidence (the paper uses a CLIP score)"
+                " or pass default_score=... to rank unscored predictions in input order"
+            )
+        scores = [default_score if s is None else s for s in scores]
+    return np.array(scores, dtype=np.float64).reshape(len(flat))
+
+
+def _pair_ious(preds: _Flat, gts: _Flat, num_labels: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Every (prediction, ground truth) pair of the same image and class with its IoU -> 3 x [K].
+
+    The pairs of one prediction are contiguous, its ground truths in input order. An image is polygonal as a
+    whole when any of its predictions or ground truths is an OBB (HBB pairs there are clipped as rectangles).
+    """
+    n_keys = preds.per_image.size * num_labels
+    p_key = preds.image * num_labels + preds.label  # [P] all labels known
+    g_known = np.flatnonzero(gts.label >= 0)
+    g_key = gts.image[g_known] * num_labels + gts.label[g_known]
+    p_order, g_order = np.argsort(p_key, kind="stable"), g_known[np.argsort(g_key, kind="stable")]
+    ip, ig = group_pairs(np.bincount(p_key, minlength=n_keys), np.bincount(g_key, minlength=n_keys))
+    pred, gt = p_order[ip], g_order[ig]
+    n_img = preds.per_image.size
+    oriented = np.bincount(preds.image, ~preds.boxes.is_hbb, n_img) + np.bincount(gts.image, ~gts.boxes.is_hbb, n_img)
+    return pred, gt, iou_pairs(preds.boxes, gts.boxes, pred, gt, polygonal=oriented[preds.image[pred]] > 0)
+
+
+def _inside_regions(preds: _Flat, regions: Sequence[Sequence[Box]]) -> np.ndarray | None:
+    """Per prediction, the largest share of it inside one ignore region of its image -> [P] (None: no regions)."""
+    per_image = np.array([len(r) for r in regions], dtype=np.int64)
+    if not per_image.any() or not len(preds.image):
+        return None
+    ip, ir = group_pairs(preds.per_image, per_image)  # predictions are already image-major
+    ioa = ioa_pairs(preds.boxes, BoxArray.of([r for rs in regions for r in rs]), ip, ir)
+    inside = np.zeros(len(preds.image))
+    np.maximum.at(inside, ip, ioa)
+    return inside
+
+
+def _class_ap(label: str, outcome: np.ndarray, num_gts: int, interpolation: Interpolation) -> ClassAP:
+    """AP of one class from the outcomes of its predictions in ranking order [P_c]."""
+    ranked = outcome[outcome != IGNORED]
     tp = np.cumsum(ranked == TP)
     fp = np.cumsum(ranked == FP)
-    recall = tp / cls.num_gts if cls.num_gts else np.zeros(ranked.size)
+    recall = tp / num_gts if num_gts else np.zeros(ranked.size)
     precision = tp / np.maximum(tp + fp, np.finfo(np.float64).eps)
-    ap = average_precision(recall, precision, interpolation) if cls.num_gts else None
-    return ClassAP(label, ap, cls.num_gts, int(scores.size), recall, precision)
+    ap = average_precision(recall, precision, interpolation) if num_gts else None
+    return ClassAP(label, ap, num_gts, int(outcome.size), recall, precision)
+
+
+def _flatten(
+    predictions: Sequence[Sequence[LabeledBox]],
+    ground_truths: Sequence[Sequence[LabeledBox]],
+    difficult: Sequence[Sequence[bool]] | None,
+    classes: Sequence[str] | None,
+    default_score: float | None,
+) -> tuple[list[str], _Flat, _Flat, np.ndarray, np.ndarray, int]:
+    """The class list, the predictions of known labels and all ground truths end to end, the [G] difficult flags,
+    the [P] scores and the number of predictions of unknown labels."""
+    flat_preds = [b for bs in predictions for b in bs]
+    flat_gts = [b for bs in ground_truths for b in bs]
+    labels = list(classes) if classes is not None else sorted({b.label for b in (*flat_preds, *flat_gts)})
+    label_ids = {lab: k for k, lab in enumerate(labels)}
+    preds = _Flat.of(flat_preds, np.array([len(bs) for bs in predictions]), label_ids)
+    gts = _Flat.of(flat_gts, np.array([len(bs) for bs in ground_truths]), label_ids)
+    scores = _scores(flat_preds, default_score)  # [P]
+    known = preds.label >= 0
+    unknown = int(known.size - known.sum())
+    if unknown:
+        keep = np.flatnonzero(known)
+        preds, scores = preds.take(keep), scores[keep]
+    hard = np.zeros(len(flat_gts), dtype=bool)
+    if difficult is not None:
+        hard[:] = [bool(d) for flags in difficult for d in flags]
+    return labels, preds, gts, hard, scores, unknown
 
 
 def detection_ap(
@@ -243,30 +233,27 @@ def detection_ap(
     class-agnostic regions of image i (DontCare, crowds): a prediction of any class that would be a false
     positive and lies inside one (intersection / prediction area >= the threshold) is ignored. ``classes`` fixes the
     class list (predictions of other labels are counted in ``num_unknown_label``); by default every
-    label seen is a class. Boxes may be HBB or OBB; any OBB makes the IoU polygonal.
+    label seen is a class. Boxes may be HBB or OBB; any OBB makes the IoU of its image polygonal.
     """
-    _check_inputs(predictions, ground_truths, difficult, default_score)
-    hard = difficult if difficult is not None else [[False] * len(g) for g in ground_truths]
-    regions = ignore_regions if ignore_regions is not None else [()] * len(ground_truths)
-    if len(regions) != len(ground_truths):
-        raise ValueError(f"{len(regions)} ignore-region lists but {len(ground_truths)} images")
-    seen = {b.label for boxes in (*predictions, *ground_truths) for b in boxes}
-    labels = list(classes) if classes is not None else sorted(seen)
-    pool = {lab: _ClassPool([], {t: [] for t in iou_thresholds}) for lab in labels}
-    # every image's IoU matrix in one batch (polygon pairs behind an HBB prefilter, clipped together)
-    groups = [
-        ([b.box for b in p if b.label in pool], [b.box for b in g])
-        for p, g in zip(predictions, ground_truths, strict=True)
-    ]
-    matrices = iou_matrices(groups)
-    for preds, gts, flags, ignore, ious in zip(predictions, ground_truths, hard, regions, matrices, strict=True):
-        _pool_image(pool, preds, gts, flags, ignore, ious, iou_thresholds, matching, default_score)
-    unknown = sum(b.label not in pool for preds in predictions for b in preds)
-    if all(cls.num_gts == 0 for cls in pool.values()):
+    _check_inputs(predictions, ground_truths, difficult, ignore_regions)
+    labels, preds, gts, hard, scores, unknown = _flatten(predictions, ground_truths, difficult, classes, default_score)
+    num_gts = np.bincount(gts.label[(gts.label >= 0) & ~hard], minlength=len(labels))  # [C]
+    if not num_gts.any():
         raise ValueError("no (non-difficult) ground truth in any class: AP is undefined")
+    order = np.argsort(-scores, kind="stable")  # ranking: descending score, ties in image then input order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(order.size)
+    by_class = [order[preds.label[order] == c] for c in range(len(labels))]  # [P_c] each, in ranking order
+    pred, gt, iou = _pair_ious(preds, gts, len(labels))
+    inside = _inside_regions(preds, ignore_regions) if ignore_regions is not None else None
     out = {}
     for t in iou_thresholds:
-        per_class = {lab: _class_ap(lab, cls, t, interpolation) for lab, cls in pool.items()}
+        outcome = match_pairs(pred, gt, iou, rank, hard, t, matching)  # [P]
+        if inside is not None:  # a false positive inside an ignore region is ignored (COCO's crowd rule)
+            outcome[(outcome == FP) & (inside >= t)] = IGNORED
+        per_class = {
+            lab: _class_ap(lab, outcome[by_class[c]], int(num_gts[c]), interpolation) for c, lab in enumerate(labels)
+        }
         aps = [c.ap for c in per_class.values() if c.ap is not None]
         out[t] = DetectionScores(
             t, per_class, float(np.mean(aps)), len(ground_truths), num_unparsed, unknown, matching, interpolation
