@@ -31,7 +31,7 @@ from earthgpt.training.runtime import (
     load_master_weights,
     prepare,
 )
-from earthgpt.training.sampler import BatchStream, DataPosition
+from earthgpt.training.sampler import BatchStream, DataPosition, KnowsLengths
 from earthgpt.training.schedule import WarmupCosineSchedule
 
 log = logging.getLogger(__name__)
@@ -217,6 +217,8 @@ class Trainer:
             world_size=self.world_size,
             num_workers=config.num_workers,
             position=DataPosition.from_dict(self.state.position),
+            lengths=dataset.lengths() if isinstance(dataset, KnowsLengths) and config.length_window > 1 else None,
+            length_window=config.length_window,
         )
         self.step = self.state.step
         self.log_path = Path(config.out_dir) / LOG_FILE
