@@ -3,19 +3,25 @@
 Predictions are real RSICD captions (an image's own first caption, another image's caption, or a
 model-style rewrite: capitalised, punctuation attached), references the image's other captions.
 Both sides tokenise, then score BLEU-1..4, METEOR, ROUGE-L and CIDEr-D; each starts its own METEOR
-process. Prints per-stage times and the ratio, asserts equal values, never asserts timings.
-Run: ``python bench/caption_metrics.py --data-root ../shared/data [--images 1000] [--no-meteor]``.
+process. The two sides run in turn ``--repeats`` times; per stage the medians with min-max of each side and of
+their ratio round by round are printed. Asserts equal values, never asserts timings. Run from the repository
+root: ``python bench/caption_metrics.py [--data-root ../shared/data] [--images 1000] [--repeats 3] [--no-meteor]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
+import sys
 import time
 from collections import defaultdict
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout's code, not an install
+
+from _timing import Spread, ratio
 from pycocoevalcap.bleu.bleu import Bleu
 from pycocoevalcap.cider.cider import Cider
 from pycocoevalcap.meteor.meteor import Meteor
@@ -104,20 +110,36 @@ def reference(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data-root", type=Path, default=Path("../shared/data"))
+    default_root = Path(os.environ.get("EARTHGPT_DATA", "../shared/data"))
+    parser.add_argument(
+        "--data-root", type=Path, default=default_root, help="default: $EARTHGPT_DATA or ../shared/data"
+    )
     parser.add_argument("--images", type=int, default=1000)
+    parser.add_argument("--repeats", type=int, default=3, help="rounds of both sides, in turn")
     parser.add_argument("--no-meteor", action="store_true", help="skip METEOR (its JVM start dominates)")
     args = parser.parse_args()
     preds, refs = load(args.data_root, args.images)
-    mine, t_mine = ours(preds, refs, not args.no_meteor)
-    ref, t_ref = reference(preds, refs, not args.no_meteor)
-    print(f"{len(preds)} predictions, {sum(map(len, refs.values()))} references")
-    print(f"{'stage':<10}{'ours (s)':>10}{'pycocoevalcap (s)':>20}{'ratio':>8}")
+    t_mine: dict[str, list[float]] = defaultdict(list)
+    t_ref: dict[str, list[float]] = defaultdict(list)
+    for _ in range(args.repeats):
+        mine, times_mine = ours(preds, refs, not args.no_meteor)
+        ref, times_ref = reference(preds, refs, not args.no_meteor)
+        for stage in times_mine:
+            t_mine[stage].append(times_mine[stage])
+            t_ref[stage].append(times_ref[stage])
+        for name, value in ref.items():
+            assert abs(mine[name] - value) <= 1e-12 * max(1.0, abs(value)), name
+    print(f"{len(preds)} predictions, {sum(map(len, refs.values()))} references, {args.repeats} rounds")
+    print(f"{'stage':<10}{'ours (s)':>32}{'pycocoevalcap (s)':>32}{'pycocoevalcap / ours':>36}")
     for stage in t_mine:
-        print(f"{stage:<10}{t_mine[stage]:>10.3f}{t_ref[stage]:>20.3f}{t_ref[stage] / t_mine[stage]:>8.2f}x")
+        cells = (
+            Spread.of(t_mine[stage]).format(),
+            Spread.of(t_ref[stage]).format(),
+            ratio(t_ref[stage], t_mine[stage]),
+        )
+        print(f"{stage:<10}{cells[0]:>32}{cells[1]:>32}{cells[2].format('.2f', 'x'):>36}")
     for name, value in ref.items():
         print(f"{name:<8} ours {mine[name]:.12f}  pycocoevalcap {value:.12f}")
-        assert abs(mine[name] - value) <= 1e-12 * max(1.0, abs(value)), name
     print("all values equal")
 
 

@@ -10,6 +10,10 @@ Run from the repository root: ``python bench/generation.py [--batch 8] [--new-to
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout's code, not an install
 
 import torch
 from _timing import Spread, interleaved, ratio

@@ -12,7 +12,11 @@ values, never asserts timings. Run from the repository root: ``python bench/mask
 from __future__ import annotations
 
 import argparse
+import sys
 from collections.abc import Callable
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout's code, not an install
 
 import numpy as np
 from _timing import Spread, interleaved, ratio

@@ -77,6 +77,42 @@ def test_dataset_encodes_each_conversation_with_its_pixels(data_root: Path) -> N
     assert item["pixel_values"].shape == (3, 32, 32) and float(item["pixel_values"].std()) > 0.01
 
 
+def test_dataset_lengths_are_the_encoded_token_counts(data_root: Path) -> None:
+    template = _template()
+    convs = [
+        Conversation(f"c{i}", (Message.user("what is this?", RSSCN7_GRASS), Message.assistant("grass " * i)))
+        for i in range(1, 4)
+    ]
+    dataset = ConversationDataset(convs, template, image_size=32, image_root=data_root)
+    lengths = dataset.lengths()
+    assert lengths == [len(template.encode(c).input_ids) for c in convs]
+    assert lengths[0] < lengths[1] < lengths[2] and not dataset.images._items  # no image read for them
+
+
+def test_dataset_pixels_are_contiguous_and_stay_cached_across_epochs(
+    data_root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A strided [3, S, S] view made every batch stack several times slower; the loop re-reads a dataset each
+    epoch, and the cache must serve the second epoch without decoding."""
+    import earthgpt.data.dataset as dataset_module
+    from earthgpt.training.sampler import BatchStream
+
+    reads: list[ImageRef] = []
+    real = dataset_module.load_image
+    monkeypatch.setattr(
+        dataset_module, "load_image", lambda ref, root, **kw: reads.append(ref) or real(ref, root, **kw)
+    )
+    refs = [ImageRef(path=f"rsscn7/aGrass/a00{i}.jpg", width=400, height=400) for i in range(1, 5)]
+    convs = [Conversation(f"c{i}", (Message.user("what?", r), Message.assistant("grass"))) for i, r in enumerate(refs)]
+    dataset = ConversationDataset(convs, _template(), image_size=32, image_root=data_root)
+    assert dataset[0]["pixel_values"].is_contiguous()
+    stream = BatchStream(dataset, Collator(0), batch_size=2, seed=0, shuffle=True, rank=0, world_size=1)
+    batches = iter(stream)
+    for _ in range(6):  # three epochs of two batches
+        next(batches)
+    assert stream.position.epoch == 3 and sorted(r.path for r in reads) == sorted(r.path for r in refs)
+
+
 def test_dataset_refuses_conversations_without_an_image(tmp_path: Path) -> None:
     convs = [Conversation("text-only", (Message.user("hello"), Message.assistant("hi")))]
     with pytest.raises(ValueError, match="1 conversations have no image \\(first: text-only\\)"):

@@ -17,6 +17,7 @@ from earthgpt.training import TrainConfig, build_optimizer, train
 from earthgpt.training import checkpoint as ckpt
 from earthgpt.training.config import ConfigError
 from earthgpt.training.loop import set_train_mode
+from earthgpt.training.sampler import ShardedEpochSampler
 from earthgpt.training.schedule import warmup_cosine_lr
 
 BASE: dict[str, Any] = {"max_steps": 6, "batch_size": 4, "lr": 1e-3, "warmup_steps": 2, "progress_bar": False}
@@ -221,3 +222,43 @@ def test_frozen_submodules_run_in_eval_mode(llama: Callable[..., Any]) -> None:
     assert model.training and model.model.layers[1].training
     set_train_mode(model, frozen_eval=False)
     assert model.model.layers[0].training
+
+
+class SizedTokens(torch.utils.data.Dataset[dict[str, torch.Tensor]]):
+    """Token rows whose declared lengths the loop groups by; each sample carries its index."""
+
+    def __init__(self, lengths: list[int]) -> None:
+        self._lengths = lengths
+
+    def __len__(self) -> int:
+        return len(self._lengths)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {"input_ids": torch.full((4,), index % 50), "index": torch.tensor(index)}
+
+    def lengths(self) -> list[int]:
+        return self._lengths
+
+
+def test_loop_groups_batches_by_the_dataset_lengths(tmp_path: Path, llama: Callable[..., Any]) -> None:
+    lengths = [(5 * i) % 17 for i in range(24)]
+    seen: list[list[int]] = []
+
+    def collate(items: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]:
+        seen.append([int(item["index"]) for item in items])
+        ids = torch.stack([item["input_ids"] for item in items])
+        return {"input_ids": ids, "attention_mask": torch.ones_like(ids), "labels": ids.clone()}
+
+    train(llama(), SizedTokens(lengths), collate, _config(tmp_path / "grouped", length_window=3))
+    expected = ShardedEpochSampler(24, seed=0, epoch=0, lengths=lengths, batch_size=4, length_window=3).shard
+    assert [i for batch in seen for i in batch] == expected
+    seen.clear()
+    train(llama(), SizedTokens(lengths), collate, _config(tmp_path / "plain", length_window=0))
+    assert [i for batch in seen for i in batch] == ShardedEpochSampler(24, seed=0, epoch=0).shard
+    with pytest.raises(ConfigError, match="length_window=3 but this run has 0"):
+        train(
+            llama(),
+            SizedTokens(lengths),
+            collate,
+            _config(tmp_path / "grouped", max_steps=8, resume=True, length_window=0),
+        )

@@ -76,3 +76,45 @@ def test_resume_from_position_continues_exactly(consumed: int) -> None:
 def test_dataset_too_small() -> None:
     with pytest.raises(DatasetTooSmallError, match="batch_size"):
         _stream(batch_size=6, world_size=2)
+
+
+LENGTHS = [(7 * i) % 23 + 1 for i in range(40)]  # tokens of sample i
+
+
+def _grouped(**kw: int) -> list[int]:
+    args = {"seed": 3, "epoch": 0, "lengths": LENGTHS, "batch_size": 4, "length_window": 5} | kw
+    return list(ShardedEpochSampler(40, **args))  # type: ignore[arg-type]
+
+
+def test_length_grouping_keeps_each_window_and_sorts_its_batches() -> None:
+    plain = list(ShardedEpochSampler(40, seed=3, epoch=0))
+    grouped = _grouped()
+    for begin in (0, 20):  # two windows of 5 batches of 4: the same samples, now batched by length
+        assert sorted(grouped[begin : begin + 20]) == sorted(plain[begin : begin + 20])
+    batches = [grouped[k : k + 4] for k in range(0, 40, 4)]
+    spans = [max(LENGTHS[i] for i in b) - min(LENGTHS[i] for i in b) for b in batches]
+    plain_spans = [
+        max(LENGTHS[i] for i in plain[k : k + 4]) - min(LENGTHS[i] for i in plain[k : k + 4]) for k in range(0, 40, 4)
+    ]
+    assert sum(spans) < sum(plain_spans) / 2
+    # within a window, the batches are cut from the length-sorted window (longest first), in shuffled order
+    window = sorted(plain[:20], key=lambda i: -LENGTHS[i])
+    assert sorted(batches[:5]) == sorted(window[k : k + 4] for k in range(0, 20, 4))
+    assert batches[:5] != [window[k : k + 4] for k in range(0, 20, 4)]
+
+
+def test_length_grouping_is_seeded_resumable_and_optional() -> None:
+    assert _grouped() == _grouped()
+    assert _grouped() != _grouped(epoch=1)
+    assert _grouped(start=8) == _grouped()[8:]
+    assert _grouped(length_window=1) == list(ShardedEpochSampler(40, seed=3, epoch=0))
+    assert _grouped(shuffle=False) == list(range(40))  # an unshuffled order is kept as given
+    with pytest.raises(ValueError, match="39 lengths"):
+        ShardedEpochSampler(40, seed=3, epoch=0, lengths=LENGTHS[:39], batch_size=4, length_window=5)
+
+
+def test_length_grouping_keeps_a_short_tail_last() -> None:
+    grouped = _grouped(batch_size=3, length_window=4)  # windows of 12: 40 = 3 * 12 + 4 -> last window 3 + 1
+    plain = list(ShardedEpochSampler(40, seed=3, epoch=0))
+    assert grouped[-1] == sorted(plain[36:], key=lambda i: -LENGTHS[i])[-1]
+    assert sorted(grouped) == list(range(40))

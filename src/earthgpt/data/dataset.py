@@ -79,12 +79,19 @@ class ConversationDataset(Dataset[dict[str, Any]]):
         self.template = template
         self.images = ImageCache(image_root, image_size)
         self.unreadable: dict[str, str] = {}
+        self._lengths: list[int] | None = None
         missing = [c.id for c in self.conversations if c.image is None]
         if missing:
             raise ValueError(f"{len(missing)} conversations have no image (first: {missing[0]}); drop or fix them")
 
     def __len__(self) -> int:
         return len(self.conversations)
+
+    def lengths(self) -> list[int]:
+        """Tokens of each encoded conversation (images not read), computed once: what the sampler groups by."""
+        if self._lengths is None:
+            self._lengths = [len(self.template.encode(c).input_ids) for c in self.conversations]
+        return self._lengths
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         for step in range(len(self.conversations)):

@@ -19,7 +19,7 @@ MixedPrecision = Literal["auto", "no", "bf16"]
 MIXED_PRECISION_CHOICES: tuple[str, ...] = ("auto", "no", "bf16")
 
 # Fields that fix which sample each rank sees at each step: a resumed run must keep them.
-DATA_ORDER_FIELDS: tuple[str, ...] = ("seed", "batch_size", "grad_accum", "shuffle")
+DATA_ORDER_FIELDS: tuple[str, ...] = ("seed", "batch_size", "grad_accum", "shuffle", "length_window")
 
 
 @dataclass
@@ -68,6 +68,11 @@ class TrainConfig:
 
     shuffle: bool = True
     """Shuffle the dataset each epoch (seeded by ``seed`` and the epoch); False keeps dataset order."""
+
+    length_window: int = 16
+    """Group micro-batches by length to cut padding: each window of this many shuffled micro-batches is sorted by
+    token count, cut into micro-batches and their order shuffled (training/sampler.py). Used when the dataset
+    knows its lengths (``lengths()``) and ``shuffle`` is on; 0 or 1 keeps the plain shuffled order."""
 
     save_every: int = 0
     """Write a checkpoint every this many optimizer steps; 0 writes only the final one."""
@@ -120,7 +125,8 @@ class TrainConfig:
         for name, value in positive.items():
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"TrainConfig.{name} must be an integer >= 1, got {value!r}")
-        for name, value in {"warmup_steps": self.warmup_steps, "save_every": self.save_every}.items():
+        nonnegative = {"warmup_steps": self.warmup_steps, "save_every": self.save_every}
+        for name, value in (nonnegative | {"length_window": self.length_window}).items():
             if not isinstance(value, int) or value < 0:
                 raise ConfigError(f"TrainConfig.{name} must be an integer >= 0, got {value!r}")
         if self.num_workers < 0:

@@ -31,7 +31,7 @@ from earthgpt.training.runtime import (
     load_master_weights,
     prepare,
 )
-from earthgpt.training.sampler import BatchStream, DataPosition
+from earthgpt.training.sampler import BatchStream, DataPosition, KnowsLengths
 from earthgpt.training.schedule import WarmupCosineSchedule
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,9 @@ def build_optimizer(model: nn.Module, config: TrainConfig) -> tuple[torch.optim.
     pairs = [(decay, config.weight_decay), (no_decay, 0.0)]
     pairs = [(members, wd) for members, wd in pairs if members]  # no empty groups (ZeRO rejects them)
     groups = [{"params": [p for _, p in members], "weight_decay": wd} for members, wd in pairs]
-    optimizer = torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, eps=config.eps)
+    # foreach: one multi-tensor kernel per update term instead of one small op per parameter (torch picks it on
+    # GPUs only); the same arithmetic, bit-identical results, several times faster optimizer steps on CPU
+    optimizer = torch.optim.AdamW(groups, lr=config.lr, betas=config.betas, eps=config.eps, foreach=True)
     return optimizer, [[n for n, _ in members] for members, _ in pairs]
 
 
@@ -217,6 +219,8 @@ class Trainer:
             world_size=self.world_size,
             num_workers=config.num_workers,
             position=DataPosition.from_dict(self.state.position),
+            lengths=dataset.lengths() if isinstance(dataset, KnowsLengths) and config.length_window > 1 else None,
+            length_window=config.length_window,
         )
         self.step = self.state.step
         self.log_path = Path(config.out_dir) / LOG_FILE

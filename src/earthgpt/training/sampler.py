@@ -1,10 +1,10 @@
-"""Resumable data order: a seeded shuffle per epoch, sharded across ranks, and the (epoch, index) position."""
+"""Resumable data order: a seeded shuffle per epoch, sharded across ranks, grouped by length, and the position."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Sampler
@@ -31,6 +31,15 @@ class DataPosition:
         return cls(epoch=int(data["epoch"]), index=int(data["index"]))
 
 
+@runtime_checkable
+class KnowsLengths(Protocol):
+    """A dataset that can say how many tokens each of its samples holds, without loading the samples."""
+
+    def lengths(self) -> Sequence[int]:
+        """Tokens of sample ``i`` at position ``i``."""
+        ...
+
+
 def epoch_order(num_samples: int, *, seed: int, epoch: int, shuffle: bool) -> torch.Tensor:
     """The dataset order of one epoch: a permutation drawn from a generator seeded by (seed, epoch)."""
     if not shuffle:
@@ -39,11 +48,34 @@ def epoch_order(num_samples: int, *, seed: int, epoch: int, shuffle: bool) -> to
     return torch.randperm(num_samples, generator=generator)
 
 
+def group_by_length(
+    shard: list[int], lengths: Sequence[int], *, batch_size: int, window: int, generator: torch.Generator
+) -> list[int]:
+    """``shard`` reordered so that every micro-batch holds samples of similar length (little padding).
+
+    The shard is cut into windows of ``window`` micro-batches; each window is sorted by length (longest first,
+    ties in shard order) and cut into micro-batches, whose order within the window is then shuffled by
+    ``generator``. Which samples a window holds, and so the mix of the data over an epoch, stays that of the
+    shuffled order; only the neighbours within a batch change. Micro-batches stay aligned to ``batch_size``.
+    """
+    grouped: list[int] = []
+    span = batch_size * window
+    for begin in range(0, len(shard), span):
+        chunk = sorted(shard[begin : begin + span], key=lambda i: -lengths[i])  # stable: ties keep shard order
+        batches = [chunk[k : k + batch_size] for k in range(0, len(chunk), batch_size)]
+        full = [b for b in batches if len(b) == batch_size]  # a short tail batch stays last (drop_last drops it)
+        order = torch.randperm(len(full), generator=generator).tolist()
+        grouped += [i for k in order for i in full[k]] + [i for b in batches[len(full) :] for i in b]
+    return grouped
+
+
 class ShardedEpochSampler(Sampler[int]):
     """The indices one rank reads in one epoch, starting at ``start``.
 
     The epoch order is cut to a multiple of ``world_size`` (the tail is dropped, so every rank reads the same
     number of samples) and rank ``r`` takes positions ``r, r + world_size, ...``: ranks never share a sample.
+    With ``lengths`` (tokens per sample of the dataset), a shuffled shard is then grouped by length in windows of
+    ``length_window`` micro-batches of ``batch_size`` (:func:`group_by_length`), seeded by (seed, epoch, rank).
     """
 
     def __init__(
@@ -56,12 +88,22 @@ class ShardedEpochSampler(Sampler[int]):
         rank: int = 0,
         world_size: int = 1,
         start: int = 0,
+        lengths: Sequence[int] | None = None,
+        batch_size: int = 1,
+        length_window: int = 0,
     ) -> None:
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} outside [0, world_size={world_size})")
         order = epoch_order(num_samples, seed=seed, epoch=epoch, shuffle=shuffle)
         per_rank = num_samples // world_size
         self.shard: list[int] = order[: per_rank * world_size][rank::world_size].tolist()
+        if lengths is not None and shuffle and length_window > 1:
+            if len(lengths) != num_samples:
+                raise ValueError(f"{len(lengths)} lengths for a dataset of {num_samples} samples")
+            generator = torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 1_000_003 + rank + 1)
+            self.shard = group_by_length(
+                self.shard, lengths, batch_size=batch_size, window=length_window, generator=generator
+            )
         if not 0 <= start <= len(self.shard):
             raise ValueError(f"start {start} outside this rank's shard of {len(self.shard)} samples")
         self.start = start
@@ -76,8 +118,8 @@ class ShardedEpochSampler(Sampler[int]):
 class BatchStream:
     """An endless stream of collated micro-batches that knows its :class:`DataPosition`.
 
-    Each epoch gets a fresh DataLoader over a :class:`ShardedEpochSampler`; an incomplete last micro-batch is
-    dropped. ``position`` always names the first sample of the next micro-batch, so a checkpoint taken between
+    Each epoch gets a fresh DataLoader over a :class:`ShardedEpochSampler` (grouped by ``lengths`` in windows of
+    ``length_window`` micro-batches when both are given); an incomplete last micro-batch is dropped. ``position`` always names the first sample of the next micro-batch, so a checkpoint taken between
     two micro-batches resumes at exactly the next sample (prefetching workers do not move it).
     """
 
@@ -93,6 +135,8 @@ class BatchStream:
         world_size: int,
         num_workers: int = 0,
         position: DataPosition | None = None,
+        lengths: Sequence[int] | None = None,
+        length_window: int = 0,
     ) -> None:
         self.dataset = dataset
         self.collate_fn = collate_fn
@@ -102,6 +146,8 @@ class BatchStream:
         self.rank = rank
         self.world_size = world_size
         self.num_workers = num_workers
+        self.lengths = lengths
+        self.length_window = length_window
         self.num_samples = len(dataset)  # type: ignore[arg-type]
         self.batches_per_epoch = (self.num_samples // world_size) // batch_size
         if self.batches_per_epoch == 0:
@@ -120,6 +166,9 @@ class BatchStream:
             rank=self.rank,
             world_size=self.world_size,
             start=self.position.index,
+            lengths=self.lengths,
+            batch_size=self.batch_size,
+            length_window=self.length_window,
         )
         # A private generator seeds the workers without drawing from the global torch RNG.
         generator = torch.Generator().manual_seed(
