@@ -18,7 +18,8 @@ from earthgpt.data.tokenizer import region_token_id, seg_token_id, train_tokeniz
 from earthgpt.geometry.boxes import HBB
 from earthgpt.geometry.prompts import RleMask, VisualPrompt
 from earthgpt.models.inputs import VisualInputs
-from earthgpt.models.prompts.rasterise import rasterise_mask, rasterise_prompts
+from earthgpt.models.prompts.rasterise import mask_to_image, rasterise_mask, rasterise_prompts
+from earthgpt.models.views import ViewPlan, plan_views
 
 S = 32
 IMAGE = ImageRef(path="scene.png", width=80, height=60)
@@ -127,3 +128,40 @@ def test_bad_conversations_are_skipped_counted_and_replaced(
     assert "1 <seg> but the conversation has 0 masks" in data.invalid["masks"]
     assert "mask 1 is 10x10 px but the image is 80x60" in data.invalid["sized"]
     assert "skipping conversation outside" in caplog.text
+
+
+def test_real_sentinel2_masks_and_box_prompts_share_one_geometry(template: ChatTemplate, data_root: Path) -> None:
+    """sen2ships' Casablanca scene (511 x 339 GeoTIFF: padded above and below) with its real RLE ship masks."""
+    import json
+
+    coco = json.loads((data_root / "sen2ships/sen2ships/coco_annotations.json").read_text())
+    (image,) = [i for i in coco["images"] if i["file_name"] == "casablanca_rgb.tiff"]
+    ships = sorted((a for a in coco["annotations"] if a["image_id"] == image["id"]), key=lambda a: -a["area"])[:2]
+    ref = ImageRef(path="sen2ships/sen2ships/casablanca/casablanca_rgb.tiff", width=511, height=339)
+    boxes = tuple(VisualPrompt.box(HBB(x, y, x + w, y + h)) for x, y, w, h in (a["bbox"] for a in ships))
+    masks = tuple(RleMask.from_dict(a["segmentation"]) for a in ships)
+    conv = Conversation(
+        "casablanca",
+        (Message.user("Segment <region1> and <region2>", ref), Message.assistant("a ship <seg> and a ship <seg>")),
+        prompts=boxes,
+        masks=masks,
+        views="region:1",
+    )
+    data = ConversationDataset([conv], template, 160, data_root)
+    batch = Collator(int(template.tok.pad_token_id))([data[0]])
+    assert not data.invalid and batch["num_views"].tolist() == [2] and batch["pixel_values"].shape == (2, 3, 160, 160)
+    targets, maps = batch["mask_targets"], batch["prompt_maps"]
+    assert targets.shape == maps.shape == (2, 160, 160)
+    for k in range(2):
+        assert targets[k].sum() > 0 and bool((maps[k][targets[k] > 0] > 0).all())  # each mask lies under its box
+        back = mask_to_image(targets[k] * 2 - 1, 511, 339).to_array()
+        truth = masks[k].to_array()
+        assert (back & truth).sum() / (back | truth).sum() >= 0.6  # 0.80 measured: 3.2 image px per input px
+    # the ship is brighter than the sea around it in the zoomed view: the crop is read from the right window
+    window = plan_views(ViewPlan.parse("region:1"), 511, 339, boxes)[1]
+    crop = batch["pixel_values"][1].mean(0)  # [S, S]
+    x, y, w, h = ships[0]["bbox"]
+    scale = 160 / max(window[2], window[3])
+    r0, c0 = int((y - window[1]) * scale), int((x - window[0]) * scale)
+    ship = crop[r0 : r0 + max(1, int(h * scale)), c0 : c0 + max(1, int(w * scale))]
+    assert ship.max() > crop.median() + 0.1
