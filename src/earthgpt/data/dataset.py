@@ -118,35 +118,32 @@ class ConversationDataset(Dataset[dict[str, Any]]):
         ref = conv.image
         assert ref is not None  # checked in __init__
         enc = self.template.encode(conv)
-        pixels = self.images(ref)  # [3, S, S]
+        one_view = enc.num_views == 1  # several views: x_parts reads them all at once
         out: dict[str, Any] = {
-            "pixel_values": torch.from_numpy(pixels),
+            "pixel_values": torch.from_numpy(self.images(ref)) if one_view else None,  # [3, S, S]
             "input_ids": torch.tensor(enc.input_ids, dtype=torch.long),
             "labels": torch.tensor(enc.labels, dtype=torch.long),
         }
         if not (conv.prompts or conv.masks or enc.num_views > 1):
             return out
-        return out | x_parts(conv, enc, pixels, self.images.root, self.template.default_views)
+        return out | x_parts(conv, enc, self.images.size, self.images.root, self.template.default_views)
 
 
 def x_parts(
-    conv: Conversation, enc: Encoded, pixels: np.ndarray, root: str | Path | None, default_views: str = "global"
+    conv: Conversation, enc: Encoded, size: int, root: str | Path | None, default_views: str = "global"
 ) -> dict[str, Any]:
-    """The EarthGPT-X tensors of one encoded conversation whose global view is ``pixels`` [3, S, S]: all views,
-    prompt maps, its region index and the targets of its ``enc.num_seg`` masks, in the global view's input
-    geometry."""
+    """The EarthGPT-X tensors of one encoded conversation at input side ``size``: the pixels of all its views when
+    it has several ([V, 3, S, S], one image read), prompt maps, its region index and the targets of its
+    ``enc.num_seg`` masks, in the global view's input geometry."""
     ref = conv.image
     assert ref is not None
-    size = int(pixels.shape[-1])
-    maps = rasterise_prompts(conv.prompts, ref.width, ref.height, size)  # [P, S, S]
     out: dict[str, Any] = {}
     windows = plan_views(ViewPlan.parse(conv.views, default_views), ref.width, ref.height, conv.prompts)
-    if len(windows) > 1:
-        crops = view_pixels(ref, windows[1:], size, root)  # [V - 1, 3, S, S]
-        out["pixel_values"] = torch.from_numpy(np.concatenate([pixels[None], crops]))
+    if len(windows) > 1:  # view 0 is what the image cache gives a one-view sample (the same function)
+        out["pixel_values"] = torch.from_numpy(view_pixels(ref, windows, size, root))  # [V, 3, S, S]
         out["num_views"] = len(windows)
     if conv.prompts:
-        out["prompt_maps"] = torch.from_numpy(maps)
+        out["prompt_maps"] = torch.from_numpy(rasterise_prompts(conv.prompts, ref.width, ref.height, size))
         out["region_index"] = torch.tensor(enc.region_index, dtype=torch.long)
     if conv.masks:
         targets = []

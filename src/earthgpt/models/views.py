@@ -20,7 +20,7 @@ from typing import Literal
 
 import numpy as np
 
-from earthgpt.data.imagery import Window, load_image, model_input, read_raster, to_rgb8, view_size
+from earthgpt.data.imagery import Window, load_image, max_pixels, model_input, read_raster, to_rgb8, view_size
 from earthgpt.data.records import ImageRef
 from earthgpt.geometry.prompts import PromptError, VisualPrompt, region_name
 
@@ -148,19 +148,26 @@ def _file_window(ref: ImageRef, window: Window) -> Window:
     return (tile.x + x0, tile.y + y0, max(1, x1 - x0), max(1, y1 - y0))
 
 
-def _read_crops(ref: ImageRef, windows: Sequence[Window], size: int, root: str | Path | None) -> list[np.ndarray]:
-    """[h, w, 3] uint8 per window: a TIFF by windowed (decimated when large) reads, other formats decoded once."""
-    path = ref.resolve(root)
+def _read_crops(
+    ref: ImageRef, windows: Sequence[Window], size: int, root: str | Path | None, decoded: np.ndarray | None
+) -> list[np.ndarray]:
+    """[h, w, 3] uint8 per window, cut from ``decoded`` (the record's image at full resolution) when given; else
+    crops of a TIFF that cover under half of the image (or of an image over the pixel budget) by windowed reads,
+    decimated when large, and otherwise the image decoded once and cut."""
     if not windows:
         return []
-    if path.suffix.lower() in (".tif", ".tiff"):
+    path = ref.resolve(root)
+    area = sum(w * h for _, _, w, h in windows)
+    whole = ref.width * ref.height
+    tiff = path.suffix.lower() in (".tif", ".tiff")
+    if decoded is None and tiff and (2 * area < whole or whole > max_pixels()):
         crops = []
         for window in windows:
             fw = _file_window(ref, window)
             crops.append(to_rgb8(read_raster(path, fw, view_size(path, fw[2], fw[3], size))))
         return crops
-    whole = load_image(ref, root)  # [H, W, 3], the record's image at full resolution
-    return [whole[y : y + h, x : x + w] for x, y, w, h in windows]
+    rgb = decoded if decoded is not None else load_image(ref, root)  # [H, W, 3], full resolution
+    return [rgb[y : y + h, x : x + w] for x, y, w, h in windows]
 
 
 def view_pixels(
@@ -169,8 +176,8 @@ def view_pixels(
     """The encoder input of every window: [V, 3, size, size] float32 in [0, 1].
 
     ``image`` is a record's :class:`ImageRef` (read from ``root``; the whole-image window is read as the global view
-    always is, decimated for the input size) or an [H, W, C] array (any dtype; stretched as
-    :func:`earthgpt.data.imagery.to_rgb8` does).
+    always is, decimated for the input size, and the crops are cut from it when it is not) or an [H, W, C] array
+    (any dtype; stretched as :func:`earthgpt.data.imagery.to_rgb8` does).
     """
     out = np.zeros((len(windows), 3, size, size), dtype=np.float32)
     if isinstance(image, np.ndarray):
@@ -179,10 +186,13 @@ def view_pixels(
             out[v] = model_input(np.ascontiguousarray(rgb[y : y + h, x : x + w]), size)
         return out
     whole: Window = (0, 0, image.width, image.height)
-    crops = [v for v, w in enumerate(windows) if w != whole]
+    glob = load_image(image, root, max_side=size) if whole in windows else None  # [h, w, 3]
+    full = glob if glob is not None and glob.shape[:2] == (image.height, image.width) else None
+    crops = [v for v, window in enumerate(windows) if window != whole]
     for v, window in enumerate(windows):
         if window == whole:
-            out[v] = model_input(load_image(image, root, max_side=size), size)
-    for v, crop in zip(crops, _read_crops(image, [windows[v] for v in crops], size, root), strict=True):
+            assert glob is not None
+            out[v] = model_input(glob, size)
+    for v, crop in zip(crops, _read_crops(image, [windows[v] for v in crops], size, root, full), strict=True):
         out[v] = model_input(np.ascontiguousarray(crop), size)
     return out

@@ -132,10 +132,15 @@ def _overlap(n: int, offset: int, side: int, size: int) -> np.ndarray:
 def mask_coverage(mask: RleMask, size: int) -> np.ndarray:
     """[size, size] float32 in [0, 1]: the share of each input pixel that the mask covers (exact area resize)."""
     side, left, top = square_padding(mask.width, mask.height)
-    rows = _overlap(mask.height, top, side, size)  # [size, H]
-    cols = _overlap(mask.width, left, side, size)  # [size, W]
-    pixels = mask.to_array().astype(np.float32)  # [H, W]
-    return np.clip(rows @ pixels @ cols.T, 0.0, 1.0).astype(np.float32)  # [size, size]
+    pixels = mask.to_array()  # [H, W]
+    set_rows, set_cols = np.flatnonzero(pixels.any(axis=1)), np.flatnonzero(pixels.any(axis=0))
+    if set_rows.size == 0:
+        return np.zeros((size, size), dtype=np.float32)
+    r0, r1, c0, c1 = set_rows[0], set_rows[-1] + 1, set_cols[0], set_cols[-1] + 1  # the cost follows the object
+    rows = _overlap(r1 - r0, top + r0, side, size)  # [size, h]
+    cols = _overlap(c1 - c0, left + c0, side, size)  # [size, w]
+    coverage = rows @ pixels[r0:r1, c0:c1].astype(np.float32) @ cols.T  # [size, size]
+    return np.clip(coverage, 0.0, 1.0).astype(np.float32)
 
 
 def _mark_centre(channel: np.ndarray, bounds: Bounds) -> np.ndarray:
