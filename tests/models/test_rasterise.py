@@ -139,6 +139,11 @@ def test_mask_to_image_undoes_the_resize_and_padding() -> None:
     mask = RleMask.from_array(m)
     logits = rasterise_mask(mask, 10) * 2 - 1  # same scale: the way back is exact
     assert mask_to_image(logits, 10, 6) == mask
+    tall = np.zeros((1100, 30), bool)  # more rows than one chunk of the way back
+    tall[5:1090, 3:20] = True
+    assert mask_to_image(rasterise_mask(RleMask.from_array(tall), 1100) * 2 - 1, 30, 1100).to_array().tolist() == (
+        tall.tolist()
+    )
     # a disc on a 301 x 200 image through a 64 px input and back: IoU >= 0.95 (the input is 4.7x coarser)
     yy, xx = np.mgrid[:200, :301]
     disc = (xx - 150) ** 2 + (yy - 90) ** 2 < 60**2

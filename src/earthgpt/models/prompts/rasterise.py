@@ -50,6 +50,9 @@ STROKE_WIDTH = 3.0
 SUPERSAMPLE = 4
 """Samples per input pixel along each axis for discs, polygons and strokes (coverage in steps of 1/16)."""
 
+ROW_CHUNK = 1024
+"""Image rows mapped back at once by :func:`mask_to_image` (a float32 chunk of a 10k px wide scene is 40 MB)."""
+
 Inside = Callable[[np.ndarray, np.ndarray], np.ndarray]
 Bounds = tuple[float, float, float, float]
 
@@ -236,5 +239,8 @@ def mask_to_image(mask_logits: np.ndarray | torch.Tensor, width: int, height: in
     side, left, top = square_padding(width, height)
     size = logits.shape[0]
     rows = _bilinear(height, top, side, size)  # [H, S]
-    cols = _bilinear(width, left, side, size)  # [W, S]
-    return RleMask.from_array(rows @ logits @ cols.T > 0)  # [H, W]
+    cols = (logits @ _bilinear(width, left, side, size).T).astype(np.float32)  # [S, W]
+    mask = np.empty((height, width), dtype=bool)
+    for r in range(0, height, ROW_CHUNK):  # bounded memory on large scenes
+        mask[r : r + ROW_CHUNK] = rows[r : r + ROW_CHUNK] @ cols > 0
+    return RleMask.from_array(mask)
