@@ -105,6 +105,8 @@ def test_maps_stack_one_channel_per_prompt_in_order() -> None:
         (VisualPrompt.scribble([[(1, 1)], []]), r"<region2> \(scribble\).*empty stroke"),
         (VisualPrompt("scribble"), r"<region2> \(scribble\).*empty stroke"),
         (VisualPrompt.polygon([(1, 1), (2, 2)]), r"<region2> \(polygon\).*at least 3"),
+        (VisualPrompt.from_mask(RleMask.from_array(np.zeros((8, 8)))), r"<region2> \(mask\).*the mask is empty"),
+        (VisualPrompt.from_mask(RleMask.from_array(np.ones((4, 8)))), r"<region2> \(mask\).*the image is 8x8"),
     ],
 )
 def test_bad_prompts_are_named(prompt: VisualPrompt, match: str) -> None:

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from earthgpt.data.imagery import square_padding
-from earthgpt.geometry.prompts import RleMask, VisualPrompt, region_name
+from earthgpt.geometry.prompts import PromptError, RleMask, VisualPrompt, region_name
 
 __all__ = [
     "POINT_RADIUS",
@@ -199,6 +199,8 @@ def rasterise_prompts(prompts: Sequence[VisualPrompt], width: int, height: int, 
     out = np.zeros((len(prompts), size, size), dtype=np.float32)
     for k, prompt in enumerate(prompts):
         prompt.validate(width, height, region_name(k))
+        if prompt.mask is not None and not prompt.mask.to_array().any():
+            raise PromptError(f"{region_name(k)} (mask): the mask is empty; give a mask with at least one pixel set")
         out[k] = rasterise_prompt(prompt, width, height, size)
     return out
 
