@@ -19,6 +19,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from earthgpt.errors import CheckpointReadError
+from earthgpt.models.inputs import forward_kwargs
 from earthgpt.training import checkpoint as ckpt
 from earthgpt.training.config import DATA_ORDER_FIELDS, ConfigError, TrainConfig
 from earthgpt.training.fsdp import as_float
@@ -127,8 +128,10 @@ def _batch_counts(batch: dict[str, Any]) -> tuple[int, int]:
     mask = batch.get("attention_mask")
     ids = batch.get("input_ids")
     tokens = int(mask.sum()) if isinstance(mask, torch.Tensor) else (ids.numel() if ids is not None else 0)
-    first = next((v for v in batch.values() if isinstance(v, torch.Tensor)), None)
-    return tokens, (int(first.shape[0]) if first is not None else 0)
+    first = (
+        ids if isinstance(ids, torch.Tensor) else next((v for v in batch.values() if isinstance(v, torch.Tensor)), None)
+    )
+    return tokens, (int(first.shape[0]) if first is not None else 0)  # pixel_values has sum V rows with views
 
 
 def _resume_point(config: TrainConfig, world_size: int) -> Path | None:
@@ -247,7 +250,7 @@ class Trainer:
         for _ in range(cfg.grad_accum):
             batch = _to_device(next(batches), acc.device)
             with acc.accumulate(self.model):
-                loss = self.model(**batch).loss
+                loss = self.model(**forward_kwargs(batch)).loss
                 acc.backward(loss)
                 if acc.sync_gradients:
                     if cfg.max_grad_norm is not None:

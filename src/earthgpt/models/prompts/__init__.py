@@ -1,0 +1,1 @@
+"""EarthGPT-X visual prompts: rasterised prompt maps, the spatial-aware encoder, region tokens and the fusion block."""
