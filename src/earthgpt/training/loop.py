@@ -32,7 +32,7 @@ from earthgpt.training.runtime import (
     load_master_weights,
     prepare,
 )
-from earthgpt.training.sampler import BatchStream, DataPosition
+from earthgpt.training.sampler import BatchStream, DataPosition, task_sample_weights
 from earthgpt.training.schedule import WarmupCosineSchedule
 
 log = logging.getLogger(__name__)
@@ -121,6 +121,18 @@ def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, list | tuple):
         return type(batch)(_to_device(v, device) for v in batch)
     return batch
+
+
+def _sample_weights(dataset: Dataset[Any], config: TrainConfig) -> torch.Tensor | None:
+    """Per-sample weights from ``config.task_weights`` and the dataset's ``conversations`` (None: no weights)."""
+    if not config.task_weights:
+        return None
+    conversations = getattr(dataset, "conversations", None)
+    if conversations is None:
+        raise ConfigError(
+            f"task_weights need a dataset of conversations (with tasks); {type(dataset).__name__} has none"
+        )
+    return task_sample_weights([c.task for c in conversations], config.task_weights)
 
 
 def _batch_counts(batch: dict[str, Any]) -> tuple[int, int]:
@@ -220,6 +232,7 @@ class Trainer:
             world_size=self.world_size,
             num_workers=config.num_workers,
             position=DataPosition.from_dict(self.state.position),
+            sample_weights=_sample_weights(dataset, config),
         )
         self.step = self.state.step
         self.log_path = Path(config.out_dir) / LOG_FILE
