@@ -18,7 +18,14 @@ from earthgpt.data.chat_template import ChatTemplate
 from earthgpt.data.conversation import Conversation
 from earthgpt.data.corpus import iter_conversations, read_manifest
 from earthgpt.data.dataset import Collator, ConversationDataset
-from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
+from earthgpt.data.tokenizer import (
+    image_token_id,
+    load_tokenizer,
+    region_token_id,
+    seg_token_id,
+    train_tokenizer,
+    view_token_id,
+)
 from earthgpt.errors import ConfigError
 from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, load_pretrained, named_config
 from earthgpt.models.assemble import auto_config, describe, read_parts
@@ -143,18 +150,13 @@ def token_ids(tok: PreTrainedTokenizerBase) -> dict[str, int]:
     }
 
 
-X_TOKENS: tuple[str, str, str] = ("<region>", "<seg>", "<view>")
-
-
 def x_token_ids(tok: PreTrainedTokenizerBase) -> dict[str, int]:
-    """The EarthGPT-X token ids a model config takes (region, seg, view); ValueError naming a missing token."""
-    ids: dict[str, int] = {}
-    for key, token in zip(("region_token_id", "seg_token_id", "view_token_id"), X_TOKENS, strict=True):
-        value = tok.convert_tokens_to_ids(token)
-        if not isinstance(value, int) or value == tok.unk_token_id:
-            raise ValueError(f"the tokenizer has no {token} token; load it with data.tokenizer.load_tokenizer")
-        ids[key] = value
-    return ids
+    """The EarthGPT-X token ids a model config takes (``<region>``, ``<seg>``, ``<view>``)."""
+    return {
+        "region_token_id": region_token_id(tok),
+        "seg_token_id": seg_token_id(tok),
+        "view_token_id": view_token_id(tok),
+    }
 
 
 def new_model(
