@@ -15,6 +15,14 @@ Component -> file (paper equations):
   state_dict.py        the one check of a state dict against a model (missing, unexpected, misshapen keys)
   loading.py           a saved model directory back into an EarthGPT
   info.py              parameter counts per part
+EarthGPT-X (docs/earthgpt-x.md):
+  inputs.py            VisualInputs: views, prompt maps, region placeholders of a batch
+  prompts/rasterise.py prompts and masks in the input geometry, masks back to the image
+  prompts/encoder.py   spatial-aware encoder (ViT over prompt maps), mask-pooled region tokens
+  prompts/fusion.py    image/prompt fusion block before the projector
+  pixel/decoder.py     <seg> projector and the SAM mask decoder over the CNN maps; pixel/loss.py BCE + Dice
+  visual.py            the X side of embed_inputs: views + view embedding, fusion, regions, <seg> masks
+  views.py             view plans (global, grid:K, region:K) and their pixels
 """
 
 from earthgpt.models.builders import (

@@ -19,7 +19,14 @@ MixedPrecision = Literal["auto", "no", "bf16"]
 MIXED_PRECISION_CHOICES: tuple[str, ...] = ("auto", "no", "bf16")
 
 # Fields that fix which sample each rank sees at each step: a resumed run must keep them.
-DATA_ORDER_FIELDS: tuple[str, ...] = ("seed", "batch_size", "grad_accum", "shuffle", "length_window")
+DATA_ORDER_FIELDS: tuple[str, ...] = (
+    "seed",
+    "batch_size",
+    "grad_accum",
+    "shuffle",
+    "length_window",
+    "task_weights",
+)
 
 
 @dataclass
@@ -69,10 +76,14 @@ class TrainConfig:
     shuffle: bool = True
     """Shuffle the dataset each epoch (seeded by ``seed`` and the epoch); False keeps dataset order."""
 
-    length_window: int = 16
+    length_window: int = 0
     """Group micro-batches by length to cut padding: each window of this many shuffled micro-batches is sorted by
     token count, cut into micro-batches and their order shuffled (training/sampler.py). Used when the dataset
     knows its lengths (``lengths()``) and ``shuffle`` is on; 0 or 1 keeps the plain shuffled order."""
+    task_weights: dict[str, float] = field(default_factory=dict)
+    """Per-task sampling weights over a mixed corpus (``Conversation.task`` -> weight): each epoch draws as many
+    samples as the dataset holds, with replacement, task t taking a share w_t / sum(w) whatever its size. Empty:
+    every sample once per epoch (a shuffle). Tasks of the data absent from the mapping are refused."""
 
     save_every: int = 0
     """Write a checkpoint every this many optimizer steps; 0 writes only the final one."""
