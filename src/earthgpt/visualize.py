@@ -1,4 +1,4 @@
-"""Drawing boxes and polygons on images (PIL only): for `earthgpt chat --draw`, `data show` and reports."""
+"""Drawing boxes, polygons and masks on images (PIL only): for `earthgpt chat --draw`, `data show` and reports."""
 
 from __future__ import annotations
 
@@ -53,3 +53,17 @@ def draw_boxes(
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         im.save(path)
     return im
+
+
+def draw_masks(rgb: np.ndarray, masks: Sequence[np.ndarray], alpha: float = 0.45) -> np.ndarray:
+    """[H, W, 3] uint8 with each mask [H, W] (non-zero = set) blended in its own colour; the input is not changed."""
+    out = rgb.astype(np.float32)
+    for k, mask in enumerate(masks):
+        if mask.shape != rgb.shape[:2]:
+            raise ValueError(
+                f"mask {k} is {mask.shape[1]}x{mask.shape[0]} px but the image is {rgb.shape[1]}x{rgb.shape[0]}"
+            )
+        tint = np.asarray(colour(f"mask {k}"), dtype=np.float32)
+        on = mask != 0
+        out[on] = (1 - alpha) * out[on] + alpha * tint
+    return out.round().astype(np.uint8)
