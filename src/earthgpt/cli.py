@@ -124,9 +124,14 @@ def cmd_model_init(args: argparse.Namespace) -> int:
     from earthgpt.models import PretrainedSources
     from earthgpt.pipeline import init_pretrained
 
-    sources = PretrainedSources(dinov2_dir=args.dinov2, convnext_weights=args.convnext, llama_dir=args.llama)
+    sources = PretrainedSources(
+        dinov2_dir=args.dinov2, convnext_weights=args.convnext, llama_dir=args.llama, sam_dir=args.sam
+    )
     size = args.size or ("auto" if args.dinov2 or args.convnext or args.llama else "paper")
-    print(init_pretrained(sources, args.out, tokenizer_dir=args.tokenizer, size=size, image_size=args.image_size))
+    out = init_pretrained(
+        sources, args.out, tokenizer_dir=args.tokenizer, size=size, image_size=args.image_size, x=args.x
+    )
+    print(out)
     return 0
 
 
@@ -296,6 +301,8 @@ def _model_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
     p.add_argument("--convnext", default=None, help="ConvNeXt weights: open_clip/timm file, HF file or HF directory")
     p.add_argument("--llama", default=None, help="HF LLaMA/Mistral causal-LM directory (its tokenizer is used)")
     p.add_argument("--tokenizer", default=None, help="tokenizer directory (default: the LLaMA directory)")
+    p.add_argument("--sam", default=None, help="HF SamModel directory: EarthGPT-X mask decoder weights (implies --x)")
+    p.add_argument("--x", action="store_true", help="add the EarthGPT-X parts (prompts, views, <seg> masks)")
     p.add_argument("--out", required=True, help="model directory to write")
     p = _add(msub, "export", cmd_model_export, "fold the stage-2 scale/bias factors into plain weights")
     p.add_argument("--model", required=True, help="model directory")

@@ -19,7 +19,14 @@ from earthgpt.data.chat_template import ChatTemplate
 from earthgpt.data.conversation import Conversation
 from earthgpt.data.corpus import iter_conversations, read_manifest
 from earthgpt.data.dataset import Collator, ConversationDataset
-from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
+from earthgpt.data.tokenizer import (
+    image_token_id,
+    load_tokenizer,
+    region_token_id,
+    seg_token_id,
+    train_tokenizer,
+    view_token_id,
+)
 from earthgpt.errors import ConfigError
 from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, load_pretrained, named_config
 from earthgpt.models.assemble import auto_config, describe, read_parts
@@ -144,14 +151,24 @@ def token_ids(tok: PreTrainedTokenizerBase) -> dict[str, int]:
     }
 
 
+def x_token_ids(tok: PreTrainedTokenizerBase) -> dict[str, int]:
+    """The EarthGPT-X token ids a model config takes (``<region>``, ``<seg>``, ``<view>``)."""
+    return {
+        "region_token_id": region_token_id(tok),
+        "seg_token_id": seg_token_id(tok),
+        "view_token_id": view_token_id(tok),
+    }
+
+
 def new_model(
-    conversations: list[Conversation], size: str = "tiny", vocab_size: int = 1024, seed: int = 0
+    conversations: list[Conversation], size: str = "tiny", vocab_size: int = 1024, seed: int = 0, x: bool = False
 ) -> tuple[EarthGPT, PreTrainedTokenizerBase]:
     """A random-weight model of a named size with a BPE tokenizer trained on the conversations' text (the ``scratch``
-    row of the stage table then makes every parameter trainable: the vision encoders are random too)."""
+    row of the stage table then makes every parameter trainable: the vision encoders are random too). ``x`` adds
+    the EarthGPT-X parts."""
     texts = [m.text for c in conversations for m in c.messages]
     tok = train_tokenizer(texts, vocab_size=vocab_size)
-    cfg = named_config(size, **token_ids(tok))
+    cfg = named_config(size, **token_ids(tok), **(x_token_ids(tok) if x else {}))
     torch.manual_seed(seed)
     return build_model(cfg), tok
 
@@ -167,9 +184,13 @@ def whole_conversations(
     """
     kept: list[Conversation] = []
     cut: list[tuple[str, int]] = []
-    unbounded = ChatTemplate(template.tok, template.num_image_tokens, max_length=sys.maxsize)
+    unbounded = ChatTemplate(template.tok, template.num_image_tokens, sys.maxsize, template.default_views)
     for conv in conversations:
-        if template.encode(conv).truncated:
+        try:
+            truncated = template.encode(conv).truncated
+        except ValueError:  # a bad conversation (PromptError): the dataset skips and counts it by name
+            truncated = False
+        if truncated:
             cut.append((conv.id, len(unbounded.encode(conv).input_ids)))
         else:
             kept.append(conv)
@@ -246,17 +267,20 @@ def init_pretrained(
     size: str = "paper",
     config_fn: Callable[..., EarthGPTConfig] | None = None,
     image_size: int = 224,
+    x: bool = False,
 ) -> Path:
     """A model directory assembled from local pretrained parts (DINOv2 dir, ConvNeXt file or dir, LLaMA-family dir),
     ready for ``earthgpt train --stage 1 --init``. ``size="auto"`` reads each part's shape from its checkpoint
     (models/assemble.py); a named size checks the parts against it. The tokenizer is the LLM's (``tokenizer_dir``,
     default the LLaMA dir) with ``<image>`` and a pad token added; the embedding table grows to match. Nothing is
-    downloaded."""
+    downloaded. ``x`` (implied by ``sources.sam_dir``) adds the EarthGPT-X parts, the mask decoder from SAM."""
     tok_dir = tokenizer_dir or sources.llama_dir
     if tok_dir is None:
         raise ValueError("a tokenizer is needed: pass --llama (its tokenizer is used) or --tokenizer DIR")
     tok = load_tokenizer(tok_dir)
     ids = token_ids(tok)
+    if x or sources.sam_dir is not None:
+        ids |= x_token_ids(tok)
     if config_fn is not None:
         cfg = config_fn(**ids)
     elif size == "auto":

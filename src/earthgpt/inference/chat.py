@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image, ImageDraw
 
 from earthgpt.data.conversation import Message
 from earthgpt.data.imagery import ImageReadError, load_image
@@ -21,9 +21,8 @@ from earthgpt.geometry.normalize import denormalize
 from earthgpt.geometry.prompts import PromptError, VisualPrompt, region_name
 from earthgpt.inference.output import Generation
 from earthgpt.inference.predictor import INPUT_IMAGE, Predictor
-from earthgpt.visualize import draw_boxes, draw_masks
-
-ZOOM = re.compile(r"^(global|grid:(\d+)|region:(\d+))$")
+from earthgpt.models.views import ViewPlan
+from earthgpt.visualize import draw_boxes, draw_prompt, fill_mask, region_colour
 
 
 def answer_boxes(answer: str, width: int, height: int) -> list[LabeledBox]:
@@ -83,16 +82,14 @@ def read_scribble(path: str | Path, flag: str = "--scribble") -> VisualPrompt:
 
 
 def check_zoom(plan: str, prompts: int) -> str:
-    """A ``--zoom`` view plan (global, grid:K, region:K) checked against the number of prompts."""
-    m = ZOOM.match(plan)
-    if m is None:
-        raise ValueError(f"--zoom {plan!r}: expected global, grid:K (K >= 1) or region:K (a prompt number)")
-    grid, region = m.group(2), m.group(3)
-    if grid is not None and int(grid) < 1:
-        raise ValueError(f"--zoom {plan!r}: the grid needs K >= 1")
-    if region is not None and not 1 <= int(region) <= prompts:
+    """A ``--zoom`` view plan (global, grid:K, region:K; ``ViewPlan.parse``) checked against the number of prompts."""
+    try:
+        parsed = ViewPlan.parse(plan)
+    except ValueError as err:
+        raise ValueError(f"--zoom: {err}") from err
+    if parsed.kind == "region" and parsed.k > prompts:
         raise ValueError(
-            f"--zoom {plan!r}: there is no {region_name(int(region) - 1)}; {prompts} prompt(s) were given "
+            f"--zoom {plan!r}: there is no {region_name(parsed.k - 1)}; {prompts} prompt(s) were given "
             "(--point/--box/--scribble, numbered in order)"
         )
     return plan
@@ -151,7 +148,23 @@ def chat(
         Path(masks).parent.mkdir(parents=True, exist_ok=True)
         Path(masks).write_text(json.dumps(masks_record(generations), indent=1) + "\n", encoding="utf-8")
     if draw is not None:
-        boxes = [b for _, a in pairs for b in answer_boxes(a, w, h)]
-        drawn = draw_masks(rgb, [m.to_array() for g in generations for m in g.masks or []])
-        draw_boxes(drawn, boxes, draw)
+        draw_answers(rgb, prompts, [b for _, a in pairs for b in answer_boxes(a, w, h)], generations, draw)
     return pairs
+
+
+def draw_answers(
+    rgb: np.ndarray,
+    prompts: Sequence[VisualPrompt],
+    boxes: Sequence[LabeledBox],
+    generations: Sequence[Generation],
+    path: str | Path,
+) -> None:
+    """Save ``rgb`` [H, W, 3] as PNG with the answers' masks filled, the prompts outlined and named, the boxes drawn."""
+    im = Image.fromarray(rgb).convert("RGB")
+    masks = [m for g in generations for m in g.masks or []]
+    for k, mask in enumerate(masks):
+        im = fill_mask(im, mask, region_colour(len(prompts) + k))
+    pen = ImageDraw.Draw(im)
+    for k, prompt in enumerate(prompts):
+        draw_prompt(pen, prompt, region_name(k), region_colour(k))
+    draw_boxes(np.asarray(im), boxes, path)
