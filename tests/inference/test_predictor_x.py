@@ -107,3 +107,11 @@ def test_bad_x_requests_are_named(xpredictor: Predictor) -> None:
         p.generate([p.pixels(_rgb())], [dialogue], prompts=[[VisualPrompt.point(3, 4)]])
     with pytest.raises(ValueError, match="view plan 'grid:9'"):
         p.generate([_rgb()], [[Message.user("what is here?", INPUT_IMAGE)]], views="grid:9")
+
+
+def test_an_x_model_answers_plain_requests_from_tensors_or_arrays(xpredictor: Predictor) -> None:
+    p = xpredictor
+    dialogue = [Message.user("what is here?", INPUT_IMAGE)]
+    from_array = p.generate([_rgb()], [dialogue], max_new_tokens=4)[0]
+    from_tensor = p.generate([p.pixels(_rgb())], [dialogue], max_new_tokens=4)[0]
+    assert from_tensor.text == from_array.text and from_tensor.masks == from_array.masks == []

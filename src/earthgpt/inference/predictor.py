@@ -22,7 +22,7 @@ from earthgpt.geometry.prompts import VisualPrompt
 from earthgpt.inference.options import AnswerOptions, Stop, first_stop
 from earthgpt.inference.output import Generation
 from earthgpt.inference.sessions import SessionStore
-from earthgpt.inference.xrequest import XRequest, batch_visual, build_request, masks_on_image
+from earthgpt.inference.xrequest import XRequest, batch_visual, build_request, masks_on_image, tensor_request
 from earthgpt.models import EarthGPT, load_pretrained
 from earthgpt.models.generation import Sample, generate_samples, seg_token_id
 from earthgpt.models.inputs import VisualInputs
@@ -209,8 +209,9 @@ class Predictor:
                     f"dialogue {index}: visual prompts and views refer to the image's own pixels; pass the RGB image "
                     "[H, W, 3] itself, not the model input tensor"
                 )
-            image = (image.permute(1, 2, 0).clamp(0, 1) * 255).round().to(torch.uint8).numpy()  # the model input
-        request = build_request(self.template, image, dialogue, prompts, views, self.model.image_size)
+            request = tensor_request(self.template, image, dialogue)  # masks come in the model input's pixels
+        else:
+            request = build_request(self.template, image, dialogue, prompts, views, self.model.image_size)
         self._check_length(len(request.input_ids), opts.max_new_tokens)
         return request
 

@@ -51,6 +51,14 @@ def build_request(
     return XRequest(enc.input_ids, pixels, maps, tuple(enc.region_index), width, height)
 
 
+def tensor_request(template: ChatTemplate, pixels: torch.Tensor, dialogue: Sequence[Message]) -> XRequest:
+    """A request from a ready model input [3, S, S] (no prompts, the global view only): its masks come back in the
+    S x S pixels of that input, as nothing else is known of the image."""
+    size = int(pixels.shape[-1])
+    enc = template.encode_request(dialogue)
+    return XRequest(enc.input_ids, pixels[None], torch.zeros(0, size, size), (), size, size)
+
+
 def batch_visual(requests: Sequence[XRequest]) -> tuple[torch.Tensor, VisualInputs | None]:
     """Pixels [sum V, 3, S, S] (or [B, 3, S, S]) and the VisualInputs of a batch, None when it has no X content
     (one view and no prompt anywhere: the plain EarthGPT path)."""
