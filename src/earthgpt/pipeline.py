@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -172,6 +173,35 @@ def new_model(
     return build_model(cfg), tok
 
 
+def whole_conversations(
+    conversations: list[Conversation], template: ChatTemplate
+) -> tuple[list[Conversation], list[tuple[str, int]]]:
+    """The conversations that fit the template's ``max_length`` whole, and (id, token count) of those that do not.
+
+    Decision: a conversation that does not fit is refused, not cut. A cut answer has no ``</s>``: trained on it, the
+    model learns that a long answer (a dense frame's box list) goes on past where it was cut, and at generation it
+    keeps emitting boxes, often one box over and over, until the token limit.
+    """
+    kept: list[Conversation] = []
+    cut: list[tuple[str, int]] = []
+    unbounded = ChatTemplate(template.tok, template.num_image_tokens, sys.maxsize, template.default_views)
+    for conv in conversations:
+        try:
+            truncated = template.encode(conv).truncated
+        except ValueError:  # a bad conversation (PromptError): the dataset skips and counts it by name
+            truncated = False
+        if truncated:
+            cut.append((conv.id, len(unbounded.encode(conv).input_ids)))
+        else:
+            kept.append(conv)
+    if not kept and cut:
+        raise ValueError(
+            f"every one of the {len(cut)} conversations is longer than max_length={template.max_length} tokens "
+            f"(shortest {min(n for _, n in cut)}); raise max_length"
+        )
+    return kept, cut
+
+
 def fit(
     model: EarthGPT,
     tok: PreTrainedTokenizerBase,
@@ -180,8 +210,22 @@ def fit(
     config: TrainConfig,
     max_length: int = 1024,
 ) -> TrainResult:
-    """Train ``model`` on conversations (images resolved against ``image_root``) with the stage of ``config``."""
+    """Train ``model`` on conversations (images resolved against ``image_root``) with the stage of ``config``.
+
+    Conversations longer than ``max_length`` tokens are skipped with a warning (see ``whole_conversations``).
+    """
     template = ChatTemplate(tok, model.num_image_tokens, max_length=max_length)
+    conversations, cut = whole_conversations(conversations, template)
+    if cut:
+        log.warning(
+            "%d of %d conversations skipped: longer than max_length=%d tokens (first: %s, %d tokens); their answers "
+            "would be cut before </s> and teach the model not to end; raise max_length to train on them",
+            len(cut),
+            len(cut) + len(conversations),
+            max_length,
+            cut[0][0],
+            cut[0][1],
+        )
     dataset = ConversationDataset(conversations, template, model.image_size, image_root)
     result = run_stage(model, dataset, Collator(int(tok.pad_token_id)), config)
     if dataset.unreadable:

@@ -204,7 +204,8 @@ class ChatTemplate:
     def _truncate(self, ids: list[int], labels: list[int]) -> Encoded:
         if len(ids) <= self.max_length:
             return Encoded(ids, labels)
-        # keep the start (image tokens and first question); the cut answer still teaches its prefix
+        # keep the start (image tokens and first question); training refuses cut conversations instead
+        # (pipeline.whole_conversations: a cut answer has no </s> and teaches the model not to end)
         return Encoded(ids[: self.max_length], labels[: self.max_length], truncated=True)
 
 

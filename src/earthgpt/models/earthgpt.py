@@ -304,11 +304,14 @@ class EarthGPT(nn.Module):
         eos_token_id: int | None = None,
         stop_sequences: Sequence[Sequence[int]] | None = None,
         seed: int | None = None,
+        visual: VisualInputs | None = None,
     ) -> list[list[int]]:
         """New tokens per sample (prompt, EOS and matched stop sequence excluded); prompts are LEFT-padded.
 
         ``eos_token_id`` defaults to the config's EOS (pass -1 to run to ``max_new_tokens``). Greedy unless
-        ``do_sample``; ``seed`` makes sampling reproducible. See ``generation.GenerationSettings``.
+        ``do_sample``; ``seed`` makes sampling reproducible. See ``generation.GenerationSettings``; for the
+        log-probabilities and ``<seg>`` states of each sample use ``generation.generate_samples``. ``visual``
+        (EarthGPT-X views and prompts) goes to ``embed_inputs``.
         """
         settings = GenerationSettings(
             max_new_tokens=max_new_tokens,
@@ -319,7 +322,7 @@ class EarthGPT(nn.Module):
             stop_sequences=tuple(tuple(s) for s in stop_sequences or ()),
             seed=seed,
         )
-        return generate(self, pixel_values, input_ids, attention_mask, settings)
+        return generate(self, pixel_values, input_ids, attention_mask, settings, visual)
 
     # ----- stage-2 adapters -------------------------------------------------------------------------------------
 
