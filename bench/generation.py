@@ -3,7 +3,9 @@
 Builds a tiny EarthGPT (random weights), makes ``--batch`` prompts of different lengths (image placeholders +
 text), generates greedily with ``EarthGPT.generate`` as one left-padded batch and with HF
 ``LlamaForCausalLM.generate(inputs_embeds=...)`` sample by sample, asserts the token ids are identical and prints
-both throughputs and their ratio. The two sides run in turn ``--repeats`` times; medians with min-max are printed.
+both throughputs and their ratio. Then a two-turn chat about one image: the second turn's cost relative to the
+first, through a ChatSession (its KV cache: only the new turn is fed) and re-encoded from scratch (the whole history
+and the image again). The sides run in turn ``--repeats`` times; medians with min-max are printed.
 Run from the repository root: ``python bench/generation.py [--batch 8] [--new-tokens 32] [--repeats 5]``.
 """
 
@@ -14,7 +16,7 @@ import argparse
 import torch
 from _timing import Spread, interleaved, ratio
 
-from earthgpt.models import EarthGPT, build_model, tiny_config
+from earthgpt.models import ChatSession, EarthGPT, build_model, tiny_config
 
 PAD, BOS, EOS, IMAGE = 0, 1, 2, 3
 
@@ -59,6 +61,46 @@ def run_hf(model: EarthGPT, pixels: torch.Tensor, prompts: list[list[int]], new:
     return outs
 
 
+class TwoTurns:
+    """One chat about one image: ``first`` opens a session and answers turn 1, ``second`` answers turn 2 from the
+    session's cache, ``scratch`` answers turn 2 by re-encoding the whole history (image included)."""
+
+    def __init__(self, model: EarthGPT, pixels: torch.Tensor, turn1: list[int], turn2: list[int], new: int) -> None:
+        self.model, self.pixels, self.turn1, self.turn2, self.new = model, pixels, turn1, turn2, new
+        self.session = ChatSession(model, pixels)
+        self.answers: list[list[int]] = []
+
+    def first(self) -> None:
+        self.session = ChatSession(self.model, self.pixels)
+        self.session.send(self.turn1, max_new_tokens=self.new, eos_token_id=-1)
+
+    def second(self) -> None:
+        self.answers.append(self.session.send(self.turn2, max_new_tokens=self.new, eos_token_id=-1).tokens)
+
+    def scratch(self) -> None:
+        history = self.session.transcript[: -len(self.turn2) - len(self.answers[-1])]
+        ids = torch.tensor([history + self.turn2])
+        out = self.model.generate(self.pixels, ids, max_new_tokens=self.new, eos_token_id=-1)[0]
+        assert out == self.answers[-1], "the cached second turn differs from re-encoding the history"
+
+
+def bench_turns(model: EarthGPT, pixels: torch.Tensor, prompts: list[list[int]], args: argparse.Namespace) -> None:
+    follow_up = torch.randint(4, args.vocab, (12,), generator=torch.Generator().manual_seed(2)).tolist()
+    chat = TwoTurns(model, pixels[:1], prompts[-1], follow_up, args.new_tokens)
+    seconds = interleaved(
+        {"turn 1": chat.first, "turn 2 cached": chat.second, "turn 2 re-encoded": chat.scratch},
+        repeats=args.repeats,
+        warmup=1,
+    )
+    print(f"two-turn chat, {len(prompts[-1])} + {len(follow_up)} prompt tokens, {args.new_tokens} new per turn:")
+    print(f"turn 1: {Spread.of(seconds['turn 1']).format('.3f', ' s')}")
+    print(f"turn 2 / turn 1, KV cache kept: {ratio(seconds['turn 2 cached'], seconds['turn 1']).format('.2f', 'x')}")
+    print(
+        f"turn 2 / turn 1, re-encoded:    {ratio(seconds['turn 2 re-encoded'], seconds['turn 1']).format('.2f', 'x')}"
+    )
+    print("cached and re-encoded second answers identical: True")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--batch", type=int, default=8)
@@ -97,6 +139,7 @@ def main() -> None:
     )
     print(f"HF generate, one by one:   {Spread.of([total / t for t in seconds['hf']]).format('.1f')} tok/s")
     print(f"speed-up: {ratio(seconds['hf'], seconds['ours']).format('.2f', 'x')}; greedy outputs identical: True")
+    bench_turns(model, pixels, prompts, args)
 
 
 if __name__ == "__main__":

@@ -132,3 +132,26 @@ def test_a_plain_model_refuses_visual_prompts_and_views() -> None:
         p.ask(_rgb(), "what is here?", views="grid:2")
     with pytest.raises(ValueError, match="prompts: 2 entries for 1 dialogues"):
         p.generate([_rgb()], [dialogue], prompts=[[], []])
+
+
+def test_ask_keeps_the_kv_cache_across_turns() -> None:
+    """Turn 2 continues turn 1's session (the image is encoded once) and answers as re-encoding the history does."""
+    p = _predictor(max_new_tokens=8)
+    calls: list[int] = []
+    hook = p.model.vision.register_forward_hook(lambda *_: calls.append(1))
+    try:
+        answer, history = p.ask(_rgb(), "what is here?")
+        first_prompt = len(p.encode(history[:1]))
+        answer2, _ = p.ask(_rgb(), "and where?", history)
+        # an edited history rewinds the session to where it differs: still the answer of the whole history
+        edited = [history[0], Message.assistant(answer + " harbour")]
+        answer3, _ = p.ask(_rgb(), "and where?", edited)
+    finally:
+        hook.remove()
+    assert p.sessions.hits == 2 and len(calls) == 1  # the image was encoded once for the three turns
+    assert p.sessions.reused >= 2 * first_prompt  # both follow-ups fed none of the first prompt again
+    for past, got in ((history, answer2), (edited, answer3)):
+        assert got == p.generate([_rgb()], [[*past, Message.user("and where?")]])[0].text
+    other = np.random.default_rng(9).integers(0, 255, (48, 64, 3), dtype=np.uint8)
+    p.ask(other, "and where?", history)  # another image never continues this image's session
+    assert p.sessions.hits == 2

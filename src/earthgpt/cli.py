@@ -124,9 +124,14 @@ def cmd_model_init(args: argparse.Namespace) -> int:
     from earthgpt.models import PretrainedSources
     from earthgpt.pipeline import init_pretrained
 
-    sources = PretrainedSources(dinov2_dir=args.dinov2, convnext_weights=args.convnext, llama_dir=args.llama)
+    sources = PretrainedSources(
+        dinov2_dir=args.dinov2, convnext_weights=args.convnext, llama_dir=args.llama, sam_dir=args.sam
+    )
     size = args.size or ("auto" if args.dinov2 or args.convnext or args.llama else "paper")
-    print(init_pretrained(sources, args.out, tokenizer_dir=args.tokenizer, size=size, image_size=args.image_size))
+    out = init_pretrained(
+        sources, args.out, tokenizer_dir=args.tokenizer, size=size, image_size=args.image_size, x=args.x
+    )
+    print(out)
     return 0
 
 
@@ -145,15 +150,35 @@ def cmd_model_export(args: argparse.Namespace) -> int:
 
 
 # ---------------------------------------------------------------- chat / eval / demo
-def cmd_chat(args: argparse.Namespace) -> int:
-    from earthgpt.inference.chat import chat
+class _PromptFlag(argparse.Action):
+    """--point/--box/--scribble append (flag, value) to one list, so the prompts keep their command-line order."""
 
-    for question, answer in chat(
-        args.model, args.image, args.question, draw=args.draw, max_new_tokens=args.max_new_tokens
-    ):
+    def __call__(self, parser: argparse.ArgumentParser, ns: argparse.Namespace, value: Any, option: Any = None) -> None:
+        flags = list(getattr(ns, self.dest, None) or [])
+        setattr(ns, self.dest, [*flags, (str(option), str(value))])
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from earthgpt.inference.chat import chat, parse_box, parse_point, read_scribble
+
+    readers = {"--point": parse_point, "--box": parse_box, "--scribble": read_scribble}
+    prompts = [readers[flag](value) for flag, value in args.prompt_flags or []]
+    pairs = chat(
+        args.model,
+        args.image,
+        args.question,
+        draw=args.draw,
+        max_new_tokens=args.max_new_tokens,
+        prompts=prompts,
+        zoom=args.zoom,
+        masks=args.masks,
+    )
+    for question, answer in pairs:
         print(f"USER: {question}\nEARTHGPT: {answer}")
     if args.draw:
         print(f"boxes drawn on {args.draw}")
+    if args.masks:
+        print(f"masks written to {args.masks}")
     return 0
 
 
@@ -276,6 +301,8 @@ def _model_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
     p.add_argument("--convnext", default=None, help="ConvNeXt weights: open_clip/timm file, HF file or HF directory")
     p.add_argument("--llama", default=None, help="HF LLaMA/Mistral causal-LM directory (its tokenizer is used)")
     p.add_argument("--tokenizer", default=None, help="tokenizer directory (default: the LLaMA directory)")
+    p.add_argument("--sam", default=None, help="HF SamModel directory: EarthGPT-X mask decoder weights (implies --x)")
+    p.add_argument("--x", action="store_true", help="add the EarthGPT-X parts (prompts, views, <seg> masks)")
     p.add_argument("--out", required=True, help="model directory to write")
     p = _add(msub, "export", cmd_model_export, "fold the stage-2 scale/bias factors into plain weights")
     p.add_argument("--model", required=True, help="model directory")
@@ -302,8 +329,13 @@ def _use_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
     p = _add(sub, "chat", cmd_chat, "ask questions about an image (several questions: a multi-turn chat)")
     p.add_argument("--model", required=True, help="model directory")
     p.add_argument("--image", required=True, help="image file: JPEG/PNG/TIFF/GeoTIFF, 8/16-bit, 1..N bands")
-    p.add_argument("--draw", default=None, help="save the image with the answer's boxes drawn to this PNG")
+    p.add_argument("--draw", default=None, help="save the image with the answer's boxes and masks drawn to this PNG")
     p.add_argument("--max-new-tokens", type=int, default=256)
+    prompt_help = "(EarthGPT-X) a visual prompt in image pixels; the K-th prompt given is <regionK> in the question"
+    for flag, metavar in (("--point", "X,Y"), ("--box", "X1,Y1,X2,Y2"), ("--scribble", "FILE.json")):
+        p.add_argument(flag, action=_PromptFlag, dest="prompt_flags", metavar=metavar, help=prompt_help)
+    p.add_argument("--zoom", default="", help="(EarthGPT-X) view plan: global, grid:K or region:K")
+    p.add_argument("--masks", default=None, help="(EarthGPT-X) write the answers' masks (RLE and polygons) to JSON")
     p.add_argument("question", nargs="+", help="question(s); each further one continues the dialogue")
 
     _eval_parser(sub, flags)

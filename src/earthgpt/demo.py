@@ -19,7 +19,8 @@ log = logging.getLogger(__name__)
 
 CONFIG = Path(__file__).resolve().parent / "configs" / "quickstart.yaml"
 DEMO_STEPS = 200
-DEMO_MAX_LENGTH = 640  # tokens per conversation: keeps the few very dense frames from padding every batch
+DEMO_MAX_LENGTH = 640  # tokens per conversation: the few very dense frames beyond it are not trained (fit says so)
+DEMO_ANSWER_TOKENS = DEMO_MAX_LENGTH  # covers every answer the model trained on (a box costs about 26 tokens)
 
 
 def run_demo(data_root: str | Path, out: str | Path, steps: int | None = None) -> Iterator[str]:
@@ -53,8 +54,8 @@ def run_demo(data_root: str | Path, out: str | Path, steps: int | None = None) -
     scene = next(r for r in iter_records(out / "data", split="test") if isinstance(r, SceneRecord))
     frame = next(r for r in iter_records(out / "data", split="val") if isinstance(r, DetectionRecord))
     question = T.classify_prompt(scene.categories)
-    for q, a in chat(model_dir, scene.image.resolve(root), [question]):
+    for q, a in chat(model_dir, scene.image.resolve(root), [question], max_new_tokens=DEMO_ANSWER_TOKENS):
         yield f"\nimage: {scene.image.path} (truth: {scene.label})\nUSER: {q}\nEARTHGPT: {a}"
     png = out / "detection.png"
-    for q, a in chat(model_dir, frame.image.resolve(root), [T.DETECT_HBB], draw=png):
+    for q, a in chat(model_dir, frame.image.resolve(root), [T.DETECT_HBB], draw=png, max_new_tokens=DEMO_ANSWER_TOKENS):
         yield f"\nimage: {frame.image.path} ({len(frame.objects)} objects)\nUSER: {q}\nEARTHGPT: {a}\nboxes drawn: {png}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -18,7 +19,14 @@ from earthgpt.data.chat_template import ChatTemplate
 from earthgpt.data.conversation import Conversation
 from earthgpt.data.corpus import iter_conversations, read_manifest
 from earthgpt.data.dataset import Collator, ConversationDataset
-from earthgpt.data.tokenizer import image_token_id, load_tokenizer, train_tokenizer
+from earthgpt.data.tokenizer import (
+    image_token_id,
+    load_tokenizer,
+    region_token_id,
+    seg_token_id,
+    train_tokenizer,
+    view_token_id,
+)
 from earthgpt.errors import ConfigError
 from earthgpt.models import EarthGPT, EarthGPTConfig, PretrainedSources, build_model, load_pretrained, named_config
 from earthgpt.models.assemble import auto_config, describe, read_parts
@@ -143,16 +151,55 @@ def token_ids(tok: PreTrainedTokenizerBase) -> dict[str, int]:
     }
 
 
+def x_token_ids(tok: PreTrainedTokenizerBase) -> dict[str, int]:
+    """The EarthGPT-X token ids a model config takes (``<region>``, ``<seg>``, ``<view>``)."""
+    return {
+        "region_token_id": region_token_id(tok),
+        "seg_token_id": seg_token_id(tok),
+        "view_token_id": view_token_id(tok),
+    }
+
+
 def new_model(
-    conversations: list[Conversation], size: str = "tiny", vocab_size: int = 1024, seed: int = 0
+    conversations: list[Conversation], size: str = "tiny", vocab_size: int = 1024, seed: int = 0, x: bool = False
 ) -> tuple[EarthGPT, PreTrainedTokenizerBase]:
     """A random-weight model of a named size with a BPE tokenizer trained on the conversations' text (the ``scratch``
-    row of the stage table then makes every parameter trainable: the vision encoders are random too)."""
+    row of the stage table then makes every parameter trainable: the vision encoders are random too). ``x`` adds
+    the EarthGPT-X parts."""
     texts = [m.text for c in conversations for m in c.messages]
     tok = train_tokenizer(texts, vocab_size=vocab_size)
-    cfg = named_config(size, **token_ids(tok))
+    cfg = named_config(size, **token_ids(tok), **(x_token_ids(tok) if x else {}))
     torch.manual_seed(seed)
     return build_model(cfg), tok
+
+
+def whole_conversations(
+    conversations: list[Conversation], template: ChatTemplate
+) -> tuple[list[Conversation], list[tuple[str, int]]]:
+    """The conversations that fit the template's ``max_length`` whole, and (id, token count) of those that do not.
+
+    Decision: a conversation that does not fit is refused, not cut. A cut answer has no ``</s>``: trained on it, the
+    model learns that a long answer (a dense frame's box list) goes on past where it was cut, and at generation it
+    keeps emitting boxes, often one box over and over, until the token limit.
+    """
+    kept: list[Conversation] = []
+    cut: list[tuple[str, int]] = []
+    unbounded = ChatTemplate(template.tok, template.num_image_tokens, sys.maxsize, template.default_views)
+    for conv in conversations:
+        try:
+            truncated = template.encode(conv).truncated
+        except ValueError:  # a bad conversation (PromptError): the dataset skips and counts it by name
+            truncated = False
+        if truncated:
+            cut.append((conv.id, len(unbounded.encode(conv).input_ids)))
+        else:
+            kept.append(conv)
+    if not kept and cut:
+        raise ValueError(
+            f"every one of the {len(cut)} conversations is longer than max_length={template.max_length} tokens "
+            f"(shortest {min(n for _, n in cut)}); raise max_length"
+        )
+    return kept, cut
 
 
 def fit(
@@ -163,8 +210,22 @@ def fit(
     config: TrainConfig,
     max_length: int = 1024,
 ) -> TrainResult:
-    """Train ``model`` on conversations (images resolved against ``image_root``) with the stage of ``config``."""
+    """Train ``model`` on conversations (images resolved against ``image_root``) with the stage of ``config``.
+
+    Conversations longer than ``max_length`` tokens are skipped with a warning (see ``whole_conversations``).
+    """
     template = ChatTemplate(tok, model.num_image_tokens, max_length=max_length)
+    conversations, cut = whole_conversations(conversations, template)
+    if cut:
+        log.warning(
+            "%d of %d conversations skipped: longer than max_length=%d tokens (first: %s, %d tokens); their answers "
+            "would be cut before </s> and teach the model not to end; raise max_length to train on them",
+            len(cut),
+            len(cut) + len(conversations),
+            max_length,
+            cut[0][0],
+            cut[0][1],
+        )
     dataset = ConversationDataset(conversations, template, model.image_size, image_root)
     result = run_stage(model, dataset, Collator(int(tok.pad_token_id)), config)
     if dataset.unreadable:
@@ -206,17 +267,20 @@ def init_pretrained(
     size: str = "paper",
     config_fn: Callable[..., EarthGPTConfig] | None = None,
     image_size: int = 224,
+    x: bool = False,
 ) -> Path:
     """A model directory assembled from local pretrained parts (DINOv2 dir, ConvNeXt file or dir, LLaMA-family dir),
     ready for ``earthgpt train --stage 1 --init``. ``size="auto"`` reads each part's shape from its checkpoint
     (models/assemble.py); a named size checks the parts against it. The tokenizer is the LLM's (``tokenizer_dir``,
     default the LLaMA dir) with ``<image>`` and a pad token added; the embedding table grows to match. Nothing is
-    downloaded."""
+    downloaded. ``x`` (implied by ``sources.sam_dir``) adds the EarthGPT-X parts, the mask decoder from SAM."""
     tok_dir = tokenizer_dir or sources.llama_dir
     if tok_dir is None:
         raise ValueError("a tokenizer is needed: pass --llama (its tokenizer is used) or --tokenizer DIR")
     tok = load_tokenizer(tok_dir)
     ids = token_ids(tok)
+    if x or sources.sam_dir is not None:
+        ids |= x_token_ids(tok)
     if config_fn is not None:
         cfg = config_fn(**ids)
     elif size == "auto":

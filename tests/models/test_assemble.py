@@ -27,7 +27,7 @@ from transformers import (
 )
 
 from earthgpt.cli import main
-from earthgpt.models import EarthGPTConfig, load_pretrained
+from earthgpt.models import EarthGPTConfig, build_model, load_pretrained
 from earthgpt.models.assemble import (
     CheckpointShapeError,
     auto_config,
@@ -38,6 +38,7 @@ from earthgpt.models.assemble import (
     read_parts,
 )
 from earthgpt.models.convnext_weights import hf_to_timm, read_convnext_state
+from earthgpt.models.info import info_config, part_counts
 from earthgpt.training import checkpoint as ckpt
 
 REPO = Path(__file__).resolve().parents[2]
@@ -190,8 +191,11 @@ def test_model_info_paper_prints_what_it_printed(capsys: pytest.CaptureFixture[s
     assert main(["model", "info", "--size", "paper"]) == 0
     printed, pinned = json.loads(capsys.readouterr().out), json.loads(PAPER_INFO.read_text())
     assert {k: v for k, v in printed.items() if k != "stages"} == {k: v for k, v in pinned.items() if k != "stages"}
-    assert {k: printed["stages"][k] for k in ("1", "2")} == pinned["stages"]  # the paper rows, number for number
-    assert list(printed["stages"]) == ["scratch", "1", "2"]
+    assert {k: printed["stages"][k] for k in ("1", "2", "x")} == pinned["stages"]  # the paper rows, number for number
+    assert list(printed["stages"]) == ["scratch", "1", "2", "x"]
+    # the EarthGPT-X parts are listed; the plain paper model (without them) still counts what it counted before them
+    assert {"prompt_encoder", "fusion", "mask_decoder"} <= set(printed["parameters"])
+    assert part_counts(build_model(info_config("paper", x=False), device="meta"))["total"] == 7_275_927_744
 
 
 def test_size_paper_keeps_its_checks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -22,7 +22,7 @@ from earthgpt.models import (
 )
 from earthgpt.models.builders import convnext_hf_config, dinov2_hf_config
 from earthgpt.models.convnext_weights import hf_to_timm
-from earthgpt.models.info import model_info, part_counts
+from earthgpt.models.info import info_config, model_info, part_counts
 from earthgpt.models.language import llama_hf_config
 
 from .conftest import make_tiny, tiny_cfg
@@ -55,7 +55,10 @@ def test_paper_size_on_meta_device() -> None:
 
 def test_model_info_dict() -> None:
     info = model_info("tiny", vocab_size=512)
-    assert info["parameters"] == part_counts(make_tiny())
+    x = build_model(replace(tiny_cfg(), x=info_config("tiny", vocab_size=512).x), seed=0)
+    assert info["parameters"] == part_counts(x)  # named sizes come with their EarthGPT-X parts
+    plain = part_counts(make_tiny())
+    assert all(info["parameters"][k] == v for k, v in plain.items() if k != "total")  # the plain parts unchanged
     assert "stages" not in info  # trainable counts per stage live with the stage table (training.stages)
     with pytest.raises(ValueError, match="unknown model size 'huge'"):
         model_info("huge")

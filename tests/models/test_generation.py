@@ -1,14 +1,17 @@
-"""Generation: batched == one by one, equality with HF generate, EOS / stop sequences, sampling, multi-turn cache."""
+"""Generation: batched == one by one, equality with HF generate, EOS / stop sequences, sampling, multi-turn cache,
+log-probabilities and <seg> states taken while decoding."""
 
 from __future__ import annotations
+
+from types import SimpleNamespace
 
 import pytest
 import torch
 
 from earthgpt.models import ChatSession, EarthGPT
-from earthgpt.models.generation import top_p_filter
+from earthgpt.models.generation import GenerationSettings, generate_samples, top_p_filter
 
-from .conftest import images, left_pad, prompt
+from .conftest import IMAGE, PAD, images, left_pad, prompt
 
 N = 100
 NEVER = -1  # an EOS id no token can match: run to max_new_tokens
@@ -134,3 +137,47 @@ def test_chat_session_reuses_the_cache(tiny: EarthGPT) -> None:
             session.send([3] * N, max_new_tokens=1)
     finally:
         hook.remove()
+
+
+class _SegModel:
+    """The tiny model seen through a config whose ``x.seg_token_id`` is ``seg`` (generation reads only that)."""
+
+    def __init__(self, model: EarthGPT, seg: int) -> None:
+        self.model, self.llm = model, model.llm
+        self.config = SimpleNamespace(
+            x=SimpleNamespace(seg_token_id=seg), pad_token_id=PAD, eos_token_id=NEVER, image_token_id=IMAGE
+        )
+        self.device = model.device
+
+    def encode_images(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.model.encode_images(pixel_values)
+
+    def embed_inputs(self, input_ids: torch.Tensor, pixel_values: torch.Tensor | None = None) -> torch.Tensor:
+        return self.model.embed_inputs(input_ids, pixel_values)
+
+
+@torch.no_grad()
+def test_logprobs_and_seg_states_equal_a_teacher_forced_pass(
+    tiny: EarthGPT, prompts: list[list[int]], free_run: list[list[int]]
+) -> None:
+    """Batched, left-padded: each token's log-prob and the final-norm state at each <seg> (here: a token the greedy
+    run emits, including one at the token limit) equal one forward over prompt + answer, to 1e-5."""
+    seg = free_run[1][-1]  # the last token of sample 1: its state needs the extra feed past the limit
+    model = _SegModel(tiny, seg)
+    ids, mask = left_pad(prompts)
+    settings = GenerationSettings(max_new_tokens=12, eos_token_id=NEVER)
+    samples = generate_samples(model, images(3), ids, mask, settings)  # type: ignore[arg-type]
+    assert [s.tokens for s in samples] == free_run
+    for i, (p, s) in enumerate(zip(prompts, samples, strict=True)):
+        full = torch.tensor([p + s.tokens])
+        embeds = tiny.embed_inputs(full, images(3)[i : i + 1])
+        hidden = tiny.llm.model(inputs_embeds=embeds).last_hidden_state[0]  # [T, D]
+        logp = torch.log_softmax(tiny.llm.lm_head(hidden).float(), dim=-1)[len(p) - 1 : -1]  # [W, V]
+        expected = logp.gather(-1, torch.tensor(s.tokens)[:, None]).squeeze(-1)
+        torch.testing.assert_close(torch.tensor(s.logprobs), expected, rtol=0, atol=1e-5)
+        at_seg = [len(p) + k for k, t in enumerate(s.tokens) if t == seg]
+        assert s.seg_hidden.shape == (len(at_seg), hidden.shape[-1])
+        torch.testing.assert_close(s.seg_hidden, hidden[at_seg].float(), rtol=0, atol=1e-5)
+    assert samples[1].seg_hidden.shape[0] >= 1
+    plain = generate_samples(tiny, images(3), ids, mask, settings)
+    assert all(s.seg_hidden.shape == (0, hidden.shape[-1]) for s in plain)  # no seg token id: no states

@@ -7,7 +7,14 @@ import itertools
 import pytest
 import torch
 
-from earthgpt.training.sampler import BatchStream, DataPosition, DatasetTooSmallError, ShardedEpochSampler
+from earthgpt.training.sampler import (
+    BatchStream,
+    DataPosition,
+    DatasetTooSmallError,
+    ShardedEpochSampler,
+    epoch_order,
+    task_sample_weights,
+)
 
 
 class Indices(torch.utils.data.Dataset[int]):
@@ -76,3 +83,19 @@ def test_resume_from_position_continues_exactly(consumed: int) -> None:
 def test_dataset_too_small() -> None:
     with pytest.raises(DatasetTooSmallError, match="batch_size"):
         _stream(batch_size=6, world_size=2)
+
+
+def test_task_weights_set_each_tasks_share_whatever_its_size() -> None:
+    tasks = ["refer"] * 10 + ["seg"] * 30 + ["caption"] * 60
+    weights = task_sample_weights(tasks, {"refer": 2.0, "seg": 1.0, "caption": 1.0})
+    torch.testing.assert_close(weights[:1], torch.tensor([0.2], dtype=torch.float64))  # 2 / 10 by hand
+    torch.testing.assert_close(weights[-1:], torch.tensor([1 / 60], dtype=torch.float64))
+    draws = torch.cat([epoch_order(100, seed=0, epoch=e, shuffle=True, sample_weights=weights) for e in range(200)])
+    shares = [float(((draws >= lo) & (draws < hi)).float().mean()) for lo, hi in ((0, 10), (10, 40), (40, 100))]
+    assert abs(shares[0] - 0.5) < 0.01 and abs(shares[1] - 0.25) < 0.01 and abs(shares[2] - 0.25) < 0.01
+    again = epoch_order(100, seed=0, epoch=3, shuffle=True, sample_weights=weights)
+    assert torch.equal(again, draws[300:400])  # seeded by (seed, epoch): resumable
+    zero = task_sample_weights(tasks, {"refer": 0.0, "seg": 1.0, "caption": 0.0})
+    assert not bool((epoch_order(100, seed=1, epoch=0, shuffle=True, sample_weights=zero) < 10).any())
+    with pytest.raises(ValueError, match=r"no weight for task\(s\) \['caption'\]"):
+        task_sample_weights(tasks, {"refer": 1.0, "seg": 1.0})

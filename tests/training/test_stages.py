@@ -158,11 +158,11 @@ def test_export_merged_and_adapter_checkpoints(tmp_path: Path) -> None:
 
 
 def test_stage_table_and_errors() -> None:
-    assert list(STAGES) == ["scratch", "1", "2"]
+    assert list(STAGES) == ["scratch", "1", "2", "x"]
     assert STAGES["1"].trainable == ("llm_qkv", "llm_norm", "projector", "cnn_scale_proj")
     assert STAGES["2"].trainable == ("llm_adapters",)
     assert stage_spec(1) is stage_spec("1") is STAGES["1"]
-    with pytest.raises(ConfigError, match="unknown stage 3; choose one of scratch, 1, 2"):
+    with pytest.raises(ConfigError, match="unknown stage 3; choose one of scratch, 1, 2, x"):
         apply_stage(_tiny(), 3)
     with pytest.raises(KeyError, match="belongs to no group"):
         group_of("decoder.weight")
@@ -192,8 +192,39 @@ def test_scratch_trains_everything_and_stage_info_counts_each_row() -> None:
         and report.trainable_params == sum(p.numel() for p in model.parameters()) - unused
     )
     assert {n for n, p in model.named_parameters() if not p.requires_grad} == unused_parameters(model)
-    info = stage_info(build_model(info_config("tiny", vocab_size=512), device="meta"))
-    assert list(info) == ["scratch", "1", "2"]
+    info = stage_info(build_model(info_config("tiny", vocab_size=512, x=False), device="meta"))
+    assert list(info) == ["scratch", "1", "2"]  # a model without X parts has no x row
     assert info["2"]["trainable"] < info["1"]["trainable"] < info["scratch"]["trainable"]
     assert info["scratch"]["frozen"] == unused
     assert info["1"]["groups"]["projector"]["trainable"] and not info["2"]["groups"]["projector"]["trainable"]
+
+
+X_PARTS = ("prompt_encoder", "fusion", "region_encoder", "view_embedding", "seg_projector", "mask_decoder")
+
+
+def test_stage_x_exact_trainable_set() -> None:
+    cfg = tiny_config(vocab_size=512, image_token_id=3, pad_token_id=0, bos_token_id=1, eos_token_id=2,
+                      region_token_id=4, seg_token_id=5, view_token_id=6)  # fmt: skip
+    model = build_model(cfg, seed=0)
+    report = apply_stage(model, "x")
+    expected = {"projector.layers.0.weight", "projector.layers.0.bias", "llm.model.norm.weight"}
+    expected |= {f"vision.cnn.scale_proj.{i}.{p}" for i in range(4) for p in ("weight", "bias")}
+    expected |= {"llm.model.embed_tokens.weight", "llm.lm_head.weight"}
+    for layer in range(LAYERS):
+        pre = f"llm.model.layers.{layer}."
+        expected |= {f"{pre}self_attn.{m}_proj.{p}" for m in "qkv" for p in ("weight", "bias")}
+        expected |= {f"{pre}input_layernorm.weight", f"{pre}post_attention_layernorm.weight"}
+    x_names = {n for n, _ in model.named_parameters() if n.split(".")[0] in X_PARTS}
+    iou_head = {n for n in x_names if n.startswith("mask_decoder.decoder.iou_prediction_head.")}
+    assert iou_head and iou_head <= unused_parameters(model)  # SAM's mask scorer: no loss trains it
+    expected |= x_names - iou_head
+    assert set(report.trainable_names) == expected
+    assert {n for n, p in model.named_parameters() if p.requires_grad} == expected
+    for part in X_PARTS:
+        count = sum(p.numel() for n, p in model.named_parameters() if n.startswith(part + "."))
+        assert report.groups[part][1:] == (count, True)
+    assert report.groups["vit"][2] is False and report.groups["cnn"][2] is False
+    # stages 1 and 2 leave the X parts frozen; a plain model is refused stage x with the fix
+    assert not any(group_of(n) in X_PARTS for n in apply_stage(model, 1).trainable_names)
+    with pytest.raises(ConfigError, match="this model has none"):
+        apply_stage(_tiny(), "x")

@@ -1,4 +1,5 @@
-"""Conversations -> model batches: pixels in [0, 1] at the model's input size, token ids, labels, attention mask."""
+"""Conversations -> model batches: pixels in [0, 1] at the model's input size, token ids, labels, attention mask;
+and the EarthGPT-X parts (views, prompt maps, region placeholders, mask targets) when a conversation has them."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from earthgpt.data.chat_template import IGNORE_INDEX, ChatTemplate
+from earthgpt.data.chat_template import IGNORE_INDEX, ChatTemplate, Encoded
 from earthgpt.data.conversation import Conversation
 from earthgpt.data.imagery import ImageReadError, load_image, model_input
 from earthgpt.data.records import ImageRef
+from earthgpt.geometry.prompts import PromptError
+from earthgpt.models.prompts.rasterise import rasterise_mask, rasterise_prompts
+from earthgpt.models.views import ViewPlan, plan_views, view_pixels
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +69,12 @@ class ConversationDataset(Dataset[dict[str, Any]]):
     An image that cannot be read when first used (a build made before its checks, a file damaged since) does not stop
     training: the conversation is skipped with a warning naming the file, recorded in ``unreadable`` (conversation id
     -> the error), and the next readable conversation in index order takes its place, so the batch and the data order
-    stay deterministic.
+    stay deterministic. A conversation whose prompts, ``<regionK>``, ``<seg>`` tokens, masks or view plan disagree is
+    skipped the same way and recorded in ``invalid``.
+
+    A sample holds ``pixel_values`` [3, S, S] (or [V, 3, S, S] and ``num_views`` when it has several views),
+    ``input_ids`` and ``labels`` [T]; with prompts ``prompt_maps`` [P, S, S] and ``region_index`` [R] (K - 1 per
+    placeholder); with masks ``mask_targets`` [M, S, S].
     """
 
     def __init__(
@@ -79,6 +88,7 @@ class ConversationDataset(Dataset[dict[str, Any]]):
         self.template = template
         self.images = ImageCache(image_root, image_size)
         self.unreadable: dict[str, str] = {}
+        self.invalid: dict[str, str] = {}
         missing = [c.id for c in self.conversations if c.image is None]
         if missing:
             raise ValueError(f"{len(missing)} conversations have no image (first: {missing[0]}); drop or fix them")
@@ -89,28 +99,75 @@ class ConversationDataset(Dataset[dict[str, Any]]):
     def __getitem__(self, index: int) -> dict[str, Any]:
         for step in range(len(self.conversations)):
             conv = self.conversations[(index + step) % len(self.conversations)]
-            if conv.id in self.unreadable:
+            if conv.id in self.unreadable or conv.id in self.invalid:
                 continue
-            assert conv.image is not None  # checked in __init__
             try:
-                pixels = self.images(conv.image)
+                return self.sample(conv)
             except ImageReadError as err:
                 self.unreadable[conv.id] = str(err)
                 log.warning("skipping conversation %s: %s", conv.id, err)
-                continue
-            enc = self.template.encode(conv)
-            return {
-                "pixel_values": torch.from_numpy(pixels),
-                "input_ids": torch.tensor(enc.input_ids, dtype=torch.long),
-                "labels": torch.tensor(enc.labels, dtype=torch.long),
-            }
+            except ValueError as err:  # PromptError included
+                self.invalid[conv.id] = str(err)
+                log.warning("skipping conversation %s: %s", conv.id, err)
         raise ImageReadError(
             str(self.images.root), "no conversation of the corpus has a readable image", "check the build's data root"
         )
 
+    def sample(self, conv: Conversation) -> dict[str, Any]:
+        """One conversation as tensors; ImageReadError or ValueError (PromptError) naming what is wrong."""
+        ref = conv.image
+        assert ref is not None  # checked in __init__
+        enc = self.template.encode(conv)
+        pixels = self.images(ref)  # [3, S, S]
+        out: dict[str, Any] = {
+            "pixel_values": torch.from_numpy(pixels),
+            "input_ids": torch.tensor(enc.input_ids, dtype=torch.long),
+            "labels": torch.tensor(enc.labels, dtype=torch.long),
+        }
+        if not (conv.prompts or conv.masks or enc.num_views > 1):
+            return out
+        return out | x_parts(conv, enc, pixels, self.images.root, self.template.default_views)
+
+
+def x_parts(
+    conv: Conversation, enc: Encoded, pixels: np.ndarray, root: str | Path | None, default_views: str = "global"
+) -> dict[str, Any]:
+    """The EarthGPT-X tensors of one encoded conversation whose global view is ``pixels`` [3, S, S]: all views,
+    prompt maps, its region index and the targets of its ``enc.num_seg`` masks, in the global view's input
+    geometry."""
+    ref = conv.image
+    assert ref is not None
+    size = int(pixels.shape[-1])
+    maps = rasterise_prompts(conv.prompts, ref.width, ref.height, size)  # [P, S, S]
+    out: dict[str, Any] = {}
+    windows = plan_views(ViewPlan.parse(conv.views, default_views), ref.width, ref.height, conv.prompts)
+    if len(windows) > 1:
+        crops = view_pixels(ref, windows[1:], size, root)  # [V - 1, 3, S, S]
+        out["pixel_values"] = torch.from_numpy(np.concatenate([pixels[None], crops]))
+        out["num_views"] = len(windows)
+    if conv.prompts:
+        out["prompt_maps"] = torch.from_numpy(maps)
+        out["region_index"] = torch.tensor(enc.region_index, dtype=torch.long)
+    if conv.masks:
+        targets = []
+        for i, mask in enumerate(conv.masks[: enc.num_seg]):
+            if (mask.height, mask.width) != (ref.height, ref.width):
+                raise PromptError(
+                    f"conversation {conv.id!r}: mask {i + 1} is {mask.width}x{mask.height} px but the image is "
+                    f"{ref.width}x{ref.height}; give masks in the image's pixels"
+                )
+            targets.append(rasterise_mask(mask, size))
+        out["mask_targets"] = torch.from_numpy(np.stack(targets) if targets else np.zeros((0, size, size), np.float32))
+    return out
+
 
 class Collator:
-    """Right-pads samples into a batch: ids, labels, attention mask [B, T]; pixels [B, 3, S, S]."""
+    """Right-pads samples into a batch: ids, labels, attention mask [B, T]; pixels [B, 3, S, S].
+
+    EarthGPT-X keys, each only when some sample has them: ``num_views`` [B] with pixels [sum V, 3, S, S];
+    ``prompt_maps`` [P, S, S], ``prompts_per_sample`` [B] and ``region_index`` [R] (rows of ``prompt_maps``);
+    ``mask_targets`` [M, S, S] and ``masks_per_sample`` [B]. A batch without them is the plain EarthGPT batch.
+    """
 
     def __init__(self, pad_id: int) -> None:
         self.pad_id = pad_id
@@ -118,5 +175,37 @@ class Collator:
     def __call__(self, samples: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
         ids, mask = pad_sequences([s["input_ids"] for s in samples], self.pad_id)
         labels, _ = pad_sequences([s["labels"] for s in samples], IGNORE_INDEX)
-        pixels = torch.stack([s["pixel_values"] for s in samples])
-        return {"pixel_values": pixels, "input_ids": ids, "attention_mask": mask, "labels": labels}
+        batch = {"pixel_values": _pixels(samples), "input_ids": ids, "attention_mask": mask, "labels": labels}
+        if any(s.get("num_views", 1) > 1 for s in samples):
+            batch["num_views"] = torch.tensor([s.get("num_views", 1) for s in samples], dtype=torch.long)
+        if any("prompt_maps" in s for s in samples):
+            batch |= _prompts(samples)
+        if any("mask_targets" in s for s in samples):
+            targets, counts = _stacked(samples, "mask_targets")
+            batch["mask_targets"], batch["masks_per_sample"] = targets, counts
+        return batch
+
+
+def _pixels(samples: Sequence[dict[str, Any]]) -> torch.Tensor:
+    """[B, 3, S, S], or [sum V, 3, S, S] sample-major when some sample has several views."""
+    if all(s["pixel_values"].dim() == 3 for s in samples):
+        return torch.stack([s["pixel_values"] for s in samples])
+    return torch.cat([s["pixel_values"] if s["pixel_values"].dim() == 4 else s["pixel_values"][None] for s in samples])
+
+
+def _stacked(samples: Sequence[dict[str, Any]], key: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows of ``key`` of every sample concatenated [sum N, S, S] (float32), and N per sample [B]."""
+    size = int(samples[0]["pixel_values"].shape[-1])
+    empty = torch.zeros((0, size, size), dtype=torch.float32)
+    rows = [s.get(key, empty) for s in samples]
+    counts = torch.tensor([int(r.shape[0]) for r in rows], dtype=torch.long)
+    return torch.cat(rows).float(), counts
+
+
+def _prompts(samples: Sequence[dict[str, Any]]) -> dict[str, torch.Tensor]:
+    """``prompt_maps`` [P, S, S], ``prompts_per_sample`` [B] and ``region_index`` [R] offset to global rows."""
+    maps, counts = _stacked(samples, "prompt_maps")
+    starts = torch.cumsum(counts, 0) - counts  # [B] first row of each sample
+    index = [s["region_index"] + starts[b] for b, s in enumerate(samples) if "region_index" in s]
+    region = torch.cat(index) if index else torch.zeros(0, dtype=torch.long)
+    return {"prompt_maps": maps, "prompts_per_sample": counts, "region_index": region}

@@ -16,7 +16,14 @@ PAD_TOKEN = "<pad>"
 BOS_TOKEN = "<s>"
 EOS_TOKEN = "</s>"
 UNK_TOKEN = "<unk>"
-SPECIAL_TOKENS = (UNK_TOKEN, BOS_TOKEN, EOS_TOKEN, PAD_TOKEN, IMAGE_TOKEN)
+REGION_TOKEN = "<region>"
+"""EarthGPT-X: a placeholder after each ``<regionK>`` of a question; the model puts the region's feature there."""
+SEG_TOKEN = "<seg>"
+"""EarthGPT-X: a token the model predicts in an answer; its last hidden state drives the mask decoder."""
+VIEW_TOKEN = "<view>"
+"""EarthGPT-X: the separator before each view's image placeholders when a sample has more than one view."""
+X_TOKENS = (REGION_TOKEN, SEG_TOKEN, VIEW_TOKEN)
+SPECIAL_TOKENS = (UNK_TOKEN, BOS_TOKEN, EOS_TOKEN, PAD_TOKEN, IMAGE_TOKEN, *X_TOKENS)
 
 
 def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, min_frequency: int = 2) -> PreTrainedTokenizerFast:
@@ -44,14 +51,15 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, min_frequency:
         bos_token=BOS_TOKEN,
         eos_token=EOS_TOKEN,
         pad_token=PAD_TOKEN,
-        additional_special_tokens=[IMAGE_TOKEN],
+        additional_special_tokens=[IMAGE_TOKEN, *X_TOKENS],
     )
     log.info("trained a byte-level BPE tokenizer with %d tokens", len(fast))
     return fast
 
 
 def load_tokenizer(directory: str | Path) -> PreTrainedTokenizerBase:
-    """A tokenizer saved in ``directory`` (ours, or a local LLaMA-2 one), with the image and pad tokens ensured.
+    """A tokenizer saved in ``directory`` (ours, or a local LLaMA-2 one), with the image, EarthGPT-X and pad tokens
+    ensured.
 
     Tokens that a foreign tokenizer lacks are added; the model's embedding table must then be resized to
     ``len(tokenizer)``. Nothing is downloaded: ``directory`` must hold tokenizer files.
@@ -75,15 +83,37 @@ def load_tokenizer(directory: str | Path) -> PreTrainedTokenizerBase:
 
 
 def ensure_special_tokens(tok: PreTrainedTokenizerBase) -> None:
-    """Add ``<image>`` and a pad token to a tokenizer that lacks them."""
-    if IMAGE_TOKEN not in tok.get_vocab():
-        tok.add_special_tokens({"additional_special_tokens": [IMAGE_TOKEN]})
+    """Add ``<image>``, the EarthGPT-X tokens (``<region>``, ``<seg>``, ``<view>``) and a pad token to a tokenizer
+    that lacks them, after its own ids (the ids it had stay the same)."""
+    vocab = tok.get_vocab()
+    missing = [t for t in (IMAGE_TOKEN, *X_TOKENS) if t not in vocab]
+    if missing:
+        tok.add_special_tokens({"additional_special_tokens": missing}, replace_extra_special_tokens=False)
     if tok.pad_token is None:
         tok.add_special_tokens({"pad_token": PAD_TOKEN})
 
 
-def image_token_id(tok: PreTrainedTokenizerBase) -> int:
-    ids = tok.convert_tokens_to_ids(IMAGE_TOKEN)
+def _token_id(tok: PreTrainedTokenizerBase, token: str) -> int:
+    """The one id of a special token; KeyError with the fix when the tokenizer lacks it."""
+    if token not in tok.get_vocab():
+        raise KeyError(f"the tokenizer has no {token} token; load it with earthgpt.data.tokenizer.load_tokenizer")
+    ids = tok.convert_tokens_to_ids(token)
     if not isinstance(ids, int):
-        raise TypeError(f"expected one id for {IMAGE_TOKEN}, got {ids}")
+        raise TypeError(f"expected one id for {token}, got {ids}")
     return ids
+
+
+def image_token_id(tok: PreTrainedTokenizerBase) -> int:
+    return _token_id(tok, IMAGE_TOKEN)
+
+
+def region_token_id(tok: PreTrainedTokenizerBase) -> int:
+    return _token_id(tok, REGION_TOKEN)
+
+
+def seg_token_id(tok: PreTrainedTokenizerBase) -> int:
+    return _token_id(tok, SEG_TOKEN)
+
+
+def view_token_id(tok: PreTrainedTokenizerBase) -> int:
+    return _token_id(tok, VIEW_TOKEN)

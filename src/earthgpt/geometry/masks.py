@@ -1,15 +1,24 @@
-"""Pixel masks: their boxes (HBB, minimum-area OBB) and COCO RLE, expanded to pixels or decoded to run lengths."""
+"""Pixel masks: their boxes (HBB, minimum-area OBB), outlines and COCO RLE, expanded to pixels or run lengths."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import numpy as np
+import shapely
 
 from earthgpt.geometry.boxes import HBB, OBB
 from earthgpt.geometry.polygons import min_area_obb
 
-__all__ = ["decode_rle_counts", "encode_rle_counts", "mask_hbb", "mask_obb", "rle_mask", "rle_pixels"]
+__all__ = [
+    "decode_rle_counts",
+    "encode_rle_counts",
+    "mask_hbb",
+    "mask_obb",
+    "mask_polygons",
+    "rle_mask",
+    "rle_pixels",
+]
 
 
 def mask_hbb(rows: np.ndarray, cols: np.ndarray) -> HBB:
@@ -107,3 +116,28 @@ def encode_rle_counts(runs: np.ndarray) -> str:
             more = v != -1 if c & 0x10 else v != 0
             out.append(chr((c | 0x20 if more else c) + 48))
     return "".join(out)
+
+
+def mask_polygons(mask: np.ndarray) -> list[list[float]]:
+    """The outlines of a binary mask [H, W] as COCO polygons (flat ``[x1, y1, x2, y2, ...]`` in pixel corners).
+
+    Exact: the union of the set pixels' squares (one rectangle per run of a row), one polygon per connected part,
+    its exterior only (COCO polygons have no holes; the RLE keeps them). Empty mask -> [].
+    """
+    set_ = np.asarray(mask) != 0
+    if set_.ndim != 2:
+        raise ValueError(f"a mask is 2-D [H, W]; got shape {set_.shape}")
+    padded = np.pad(set_.astype(np.int8), ((0, 0), (1, 1)))
+    edges = np.diff(padded, axis=1)  # +1 where a run starts, -1 one past where it ends
+    rows, starts = np.nonzero(edges == 1)
+    _, ends = np.nonzero(edges == -1)
+    if rows.size == 0:
+        return []
+    cells = shapely.box(starts, rows, ends, rows + 1)  # [R] one rectangle per run (nonzero is row-major)
+    union = shapely.union_all(cells)
+    parts = list(union.geoms) if hasattr(union, "geoms") else [union]
+    out = []
+    for part in parts:
+        ring = shapely.simplify(part, 0).exterior.coords[:-1]  # drop collinear corners and the closing repeat
+        out.append([float(v) for xy in ring for v in xy])
+    return out

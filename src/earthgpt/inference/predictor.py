@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +17,14 @@ from earthgpt.data.conversation import Message
 from earthgpt.data.dataset import pad_sequences
 from earthgpt.data.imagery import load_image, model_input
 from earthgpt.data.records import ImageRef
-from earthgpt.data.tokenizer import load_tokenizer
+from earthgpt.data.tokenizer import SEG_TOKEN, load_tokenizer
 from earthgpt.geometry.prompts import VisualPrompt
 from earthgpt.inference.options import AnswerOptions, Stop, first_stop
 from earthgpt.inference.output import Generation
 from earthgpt.inference.sessions import SessionStore
+from earthgpt.inference.xrequest import XRequest, batch_visual, build_request, masks_on_image, tensor_request
 from earthgpt.models import EarthGPT, load_pretrained
-from earthgpt.models.generation import Sample, generate_samples
+from earthgpt.models.generation import Sample, generate_samples, seg_token_id
 from earthgpt.models.inputs import VisualInputs
 
 log = logging.getLogger(__name__)
@@ -81,24 +83,30 @@ class Predictor:
         """
         budget = self.max_new_tokens if max_new_tokens is None else max_new_tokens
         ids = self.template.encode_prompt(dialogue)
+        self._check_length(len(ids), budget)
+        return ids
+
+    def _check_length(self, prompt: int, budget: int) -> None:
         positions = self.model.config.llm.max_position_embeddings
-        if len(ids) + budget > positions:
+        if prompt + budget > positions:
             raise PromptTooLongError(
-                f"the prompt is {len(ids)} tokens and the answer may take {budget} (--max-new-tokens): "
+                f"the prompt is {prompt} tokens and the answer may take {budget} (--max-new-tokens): "
                 f"more than the model's {positions} positions; shorten the question(s) to at most "
                 f"{max(positions - budget, 0)} prompt tokens or lower --max-new-tokens"
             )
-        return ids
 
     def pixels(self, image: np.ndarray | ImageRef | str | Path, root: str | Path | None = None) -> torch.Tensor:
         """[3, S, S] model input from an RGB array, an image reference or a file path."""
         return torch.from_numpy(model_input(self._rgb(image, root), self.model.image_size))
 
-    def _rgb(self, image: np.ndarray | ImageRef | str | Path, root: str | Path | None = None) -> np.ndarray:
+    def _rgb(
+        self, image: np.ndarray | ImageRef | str | Path, root: str | Path | None = None, *, full: bool = False
+    ) -> np.ndarray:
+        """[H, W, 3] uint8: decimated for the model input, or at ``full`` resolution (prompts are in its pixels)."""
         if isinstance(image, np.ndarray):
             return image
         ref = image if isinstance(image, ImageRef) else ImageRef(path=str(image), width=0, height=0)
-        return load_image(ref, root, max_side=self.model.image_size)
+        return load_image(ref, root, max_side=None if full else self.model.image_size)
 
     def options(
         self,
@@ -143,6 +151,8 @@ class Predictor:
             [views] * len(dialogues) if isinstance(views, str) else views, len(dialogues), "", "views"
         )
         if any(per_prompts) or any(per_views):
+            self.require_x("visual prompts and views")
+        if self.has_x:  # every answer may hold <seg> tokens: their masks need the X path
             return self._generate_x(pixels, dialogues, opts, per_prompts, per_views)
         out: list[Generation] = []
         for start in range(0, len(dialogues), self.batch_size):
@@ -170,9 +180,40 @@ class Predictor:
         prompts: Sequence[Sequence[VisualPrompt]],
         views: Sequence[str],
     ) -> list[Generation]:
-        """The EarthGPT-X path: views, prompt maps and region placeholders, then masks for the ``<seg>`` tokens."""
-        self.require_x("visual prompts and views")
-        raise NotImplementedError("the EarthGPT-X Predictor path needs the xprompt rasterisation and view plans")
+        """The EarthGPT-X path: views, prompt maps and region placeholders in, a mask per generated ``<seg>`` out."""
+        out: list[Generation] = []
+        for start in range(0, len(dialogues), self.batch_size):
+            chunk = range(start, min(start + self.batch_size, len(dialogues)))
+            requests = [self._x_request(pixels[i], dialogues[i], prompts[i], views[i], i, opts) for i in chunk]
+            px, visual = batch_visual(requests)
+            ids, mask = pad_sequences([r.input_ids for r in requests], int(self.tok.pad_token_id), left=True)
+            samples = generate_samples(self.model, px, ids, mask, opts.settings(self.tok), visual)
+            for sample, request in zip(samples, requests, strict=True):
+                gen = self.to_generation(sample, len(request.input_ids), opts)
+                logits = self.model.decode_masks(sample.seg_hidden.to(self.model.dtype), request.pixels)  # [M, S, S]
+                out.append(replace(gen, masks=masks_on_image(logits, request)))
+        return out
+
+    def _x_request(
+        self,
+        image: ImageInput,
+        dialogue: Sequence[Message],
+        prompts: Sequence[VisualPrompt],
+        views: str,
+        index: int,
+        opts: AnswerOptions,
+    ) -> XRequest:
+        if isinstance(image, torch.Tensor):
+            if prompts or views:
+                raise ValueError(
+                    f"dialogue {index}: visual prompts and views refer to the image's own pixels; pass the RGB image "
+                    "[H, W, 3] itself, not the model input tensor"
+                )
+            request = tensor_request(self.template, image, dialogue)  # masks come in the model input's pixels
+        else:
+            request = build_request(self.template, image, dialogue, prompts, views, self.model.image_size)
+        self._check_length(len(request.input_ids), opts.max_new_tokens)
+        return request
 
     def require_x(self, what: str) -> None:
         """ValueError unless the model has an EarthGPT-X config (prompt encoder, view embedding, mask decoder)."""
@@ -182,16 +223,31 @@ class Predictor:
                 "has no 'x' part); ask without --point/--box/--scribble/--zoom, or use an EarthGPT-X model directory"
             )
 
+    def text(self, tokens: Sequence[int]) -> str:
+        """Decoded answer tokens; special tokens dropped except ``<seg>``, which stays where its mask belongs."""
+        seg = seg_token_id(self.model.config)
+        if seg is None or seg not in tokens:
+            return str(self.tok.decode(list(tokens), skip_special_tokens=True))
+        parts: list[str] = []
+        piece: list[int] = []
+        for t in tokens:
+            if t == seg:
+                parts.append(str(self.tok.decode(piece, skip_special_tokens=True)))
+                piece = []
+            else:
+                piece.append(t)
+        return SEG_TOKEN.join([*parts, str(self.tok.decode(piece, skip_special_tokens=True))])
+
     def to_generation(self, sample: Sample, prompt_tokens: int, opts: AnswerOptions) -> Generation:
         """Text, per-token log-probs and spans of a sample; a stop string cuts the text (and the tokens) before it."""
         eos = self.tok.eos_token_id
         pairs = [(t, lp) for t, lp in zip(sample.tokens, sample.logprobs, strict=True) if t != eos]
         keep = [t for t, _ in pairs]
-        raw = str(self.tok.decode(keep, skip_special_tokens=True))
+        raw = self.text(keep)
         lead = len(raw) - len(raw.lstrip())
         spans, prev = [], 0
         for k in range(1, len(keep) + 1):
-            end = len(str(self.tok.decode(keep[:k], skip_special_tokens=True)))
+            end = len(self.text(keep[:k]))
             spans.append((max(prev - lead, 0), max(end - lead, 0)))
             prev = end
         text, lps = raw.strip(), [lp for _, lp in pairs]
@@ -244,13 +300,13 @@ class Predictor:
         """``ask``'s answer as a Generation (log-probs, spans, masks of an EarthGPT-X answer)."""
         turn = Message.user(question, INPUT_IMAGE if not history else None)
         dialogue = [*history, turn]
-        if prompts or views:
-            rgb = self._rgb(image)
+        if prompts or views or self.has_x:
+            rgb = self._rgb(image, full=True)
             return self.generate([rgb], [dialogue], prompts=[prompts], views=[views], **options)[0]
         opts = self.options(**options)
         px = self.pixels(image)
         ids = self.encode(dialogue, opts.max_new_tokens)
-        session = self.sessions.take(self.model, px, ids)
+        session = self.sessions.take(self.model, px, ids, self.template.image_id)
         sample = session.send(ids[len(session.transcript) :], **vars(opts.settings(self.tok)))
         self.sessions.keep(session, px)
         return self.to_generation(sample, len(ids), opts)

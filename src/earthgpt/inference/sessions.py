@@ -17,49 +17,62 @@ def image_key(pixels: torch.Tensor) -> str:
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 
+def common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
+    """Length of the longest common prefix of two token sequences."""
+    n = min(len(a), len(b))
+    differ = [i for i in range(n) if a[i] != b[i]]
+    return differ[0] if differ else n
+
+
 class SessionStore:
     """At most ``capacity`` ChatSessions, least recently used dropped first.
 
-    Decision: a session is found again by its image and its ``transcript`` (the tokens its cache holds), not by the
-    history's messages. A new turn reuses the session whose transcript is the longest prefix of the new turn's full
-    prompt ids; what remains is all that is fed. So the cached answer equals re-encoding the whole history by
-    construction: if the history was edited, or an answer's text does not re-encode to the generated tokens, no
-    session matches and the dialogue is encoded afresh. A session follows one line of dialogue: asking two different
-    follow-ups of the same history reuses it for the first only (the second starts afresh). Each session holds a KV
-    cache (at paper size about 0.5 MB per token), hence the small default bound.
+    Decision: a session is found again by its image and the tokens its cache holds, not by the history's messages.
+    A new turn takes the session of the same image whose transcript shares the longest prefix with the new turn's
+    full prompt ids (at least through the image's placeholders), rewinds it to that prefix and feeds only the rest.
+    So the answer equals re-encoding the whole history by construction: where the history was edited, or an
+    answer's text re-encodes to other tokens than were generated, only the tokens from that point on are fed
+    again; the image and everything before it stay cached. A session follows one line of dialogue: two different
+    follow-ups of the same history share it in turn (each rewinds it). Each session holds a KV cache (at paper size
+    about 0.5 MB per token), hence the small default bound.
     """
 
     def __init__(self, capacity: int = 4) -> None:
         if capacity < 0:
             raise ValueError(f"max_sessions={capacity} must be >= 0 (0 keeps none)")
         self.capacity = capacity
-        self._sessions: OrderedDict[tuple[str, tuple[int, ...]], ChatSession] = OrderedDict()
+        self._sessions: OrderedDict[int, tuple[str, ChatSession]] = OrderedDict()
         self.hits = 0
         """Turns that continued a kept session (for tests and logs)."""
+        self.reused = 0
+        """Prompt tokens those turns did not feed again (for tests and logs)."""
 
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def take(self, model: Generative, pixels: torch.Tensor, ids: Sequence[int]) -> ChatSession:
-        """The kept session whose transcript is the longest prefix of ``ids`` (removed from the store), or a new
-        session over ``pixels``."""
+    def take(self, model: Generative, pixels: torch.Tensor, ids: Sequence[int], image_token_id: int) -> ChatSession:
+        """The kept session sharing the longest prefix with ``ids`` (through the last image placeholder), removed
+        from the store and rewound to that prefix; else a new session over ``pixels``."""
         key = image_key(pixels)
-        best: tuple[str, tuple[int, ...]] | None = None
-        for k in self._sessions:
-            held = k[1]
-            longer = best is None or len(held) > len(best[1])
-            if k[0] == key and longer and len(held) < len(ids) and tuple(ids[: len(held)]) == held:
-                best = k
+        image_end = max((i + 1 for i, t in enumerate(ids) if t == image_token_id), default=0)
+        best, best_len = None, -1
+        for sid, (k, session) in self._sessions.items():
+            shared = min(common_prefix(session.transcript, ids), len(ids) - 1)  # at least one token to feed
+            if k == key and shared >= image_end and shared > best_len:
+                best, best_len = sid, shared
         if best is None:
             return ChatSession(model, pixels)
+        _, session = self._sessions.pop(best)
+        session.rewind(best_len)
         self.hits += 1
-        return self._sessions.pop(best)
+        self.reused += best_len
+        return session
 
     def keep(self, session: ChatSession, pixels: torch.Tensor) -> None:
-        """Store ``session`` under its current transcript, dropping the least recently used beyond capacity."""
+        """Store ``session``, dropping the least recently used beyond capacity."""
         if self.capacity == 0:
             return
-        self._sessions[(image_key(pixels), tuple(session.transcript))] = session
+        self._sessions[id(session)] = (image_key(pixels), session)
         while len(self._sessions) > self.capacity:
             self._sessions.popitem(last=False)
 

@@ -173,7 +173,14 @@ def read_parts(dinov2_dir: str | Path, convnext_weights: str | Path, llama_dir: 
 
 
 def auto_config(parts: Parts, image_size: int = 224, **token_ids: int) -> EarthGPTConfig:
-    """The EarthGPT config of the parts at ``image_size`` px (a multiple of the patch and the coarsest stride)."""
+    """The EarthGPT config of the parts at ``image_size`` px (a multiple of the patch and the coarsest stride).
+
+    With the three EarthGPT-X token ids (region, seg, view) it gains the paper-size X parts (SAM's decoder dims).
+    """
+    from earthgpt.models.builders import paper_x_config
+
+    x_keys = ("region_token_id", "seg_token_id", "view_token_id")
+    x = paper_x_config(*(token_ids.pop(k) for k in x_keys)) if all(k in token_ids for k in x_keys) else None
     step = math.lcm(parts.vit.patch_size, max(parts.cnn.feature_strides))
     if image_size % step:
         raise CheckpointShapeError(
@@ -188,6 +195,7 @@ def auto_config(parts: Parts, image_size: int = 224, **token_ids: int) -> EarthG
         llm=parts.llm,
         projector="linear",
         extra={VIT_HF_KEY: parts.vit_hf},
+        x=x,
         **token_ids,  # type: ignore[arg-type]
     )
 

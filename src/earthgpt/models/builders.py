@@ -21,14 +21,18 @@ from transformers import (
 )
 
 from earthgpt.models.adapters import add_adapters
-from earthgpt.models.config import CNNConfig, EarthGPTConfig, LLMConfig, ViTConfig
+from earthgpt.models.config import CNNConfig, EarthGPTConfig, LLMConfig, ViTConfig, XConfig
 from earthgpt.models.convnext_weights import load_convnext_weights
 from earthgpt.models.earthgpt import EarthGPT
 from earthgpt.models.language import add_linear_biases, llama_hf_config, load_llama
+from earthgpt.models.pixel.decoder import MaskDecoder, SegProjector
 from earthgpt.models.projector import Projector
+from earthgpt.models.prompts.encoder import RegionEncoder, SpatialAwareEncoder
+from earthgpt.models.prompts.fusion import PromptFusion
 from earthgpt.models.vision.cnn import MultiScaleCNN
 from earthgpt.models.vision.hybrid import HybridEncoder
 from earthgpt.models.vision.vit import MultiLayerViT
+from earthgpt.models.visual import XParts
 
 logger = logging.getLogger(__name__)
 
@@ -41,12 +45,14 @@ class PretrainedSources:
 
     ``dinov2_dir``: HF-format DINOv2 directory (config.json + weights). ``convnext_weights``: an open_clip/timm
     state-dict file of CLIP ConvNeXt (``.safetensors``, or ``.bin``/``.pt`` read with weights_only=True).
-    ``llama_dir``: HF-format LLaMA-2 directory. Any of them may be None (that part stays randomly initialised).
+    ``llama_dir``: HF-format LLaMA-2 directory. ``sam_dir``: HF ``SamModel`` directory whose mask decoder the
+    EarthGPT-X pixel perception module starts from. Any of them may be None (that part stays randomly initialised).
     """
 
     dinov2_dir: str | Path | None = None
     convnext_weights: str | Path | None = None
     llama_dir: str | Path | None = None
+    sam_dir: str | Path | None = None
 
 
 # ----- component builders -------------------------------------------------------------------------------------
@@ -131,6 +137,35 @@ def llama_lm(
     return llm
 
 
+def x_parts(config: EarthGPTConfig, vision: HybridEncoder, sam_dir: str | Path | None = None) -> XParts:
+    """The EarthGPT-X modules for ``config.x`` over ``vision`` (its CNN stages feed the region encoder and the mask
+    decoder); with ``sam_dir`` the mask decoder starts from a local SAM checkpoint."""
+    x = config.x
+    assert x is not None
+    cnn = vision.cnn
+    if not isinstance(cnn, MultiScaleCNN):
+        raise TypeError(f"EarthGPT-X reads CNN stage maps; {type(cnn).__name__} has none")
+    channels = [cnn.stage_channels[k] for k in cnn.stage_indices]
+    d = config.llm.hidden_size
+    view_embedding = torch.nn.Embedding(x.max_views, d)
+    torch.nn.init.zeros_(view_embedding.weight)  # the global view starts as today's single view
+    parts = XParts(
+        prompt_encoder=SpatialAwareEncoder(
+            config.image_size, config.vit.patch_size, x.prompt_hidden_size, x.prompt_layers, x.prompt_heads
+        ),
+        fusion=PromptFusion(
+            vision.embed_dim, x.prompt_hidden_size, x.fusion_hidden_size, x.fusion_heads, x.fusion_ffn_size
+        ),
+        region_encoder=RegionEncoder(channels, d),
+        view_embedding=view_embedding,
+        seg_projector=SegProjector(d, x.sam_hidden_size),
+        mask_decoder=MaskDecoder(x, channels, config.image_size),
+    )
+    if sam_dir is not None:
+        parts.mask_decoder.load_sam(sam_dir)
+    return parts
+
+
 @contextlib.contextmanager
 def _seeded(seed: int | None) -> Iterator[None]:
     if seed is None:
@@ -155,6 +190,8 @@ def build_model(
     whole model (e.g. torch.bfloat16; LLaMA is then read directly in that dtype).
     """
     src = pretrained or PretrainedSources()
+    if src.sam_dir is not None and config.x is None:
+        raise ValueError("a SAM checkpoint was given but the config has no x part (no mask decoder to load it into)")
     if device is not None and str(device) == "meta" and pretrained is not None:
         raise ValueError("pretrained weights cannot be loaded on the meta device; drop device='meta'")
     device_ctx = torch.device(device) if device is not None else contextlib.nullcontext()
@@ -164,7 +201,9 @@ def build_model(
         vision = HybridEncoder(vit, cnn)
         projector = Projector(vision.embed_dim, config.llm.hidden_size, config.projector)
         llm = llama_lm(config, src.llama_dir, dtype)
-    model = EarthGPT(config, vision, projector, llm)
+        # built last, so the plain parts draw the same random numbers with or without them
+        x = x_parts(config, vision, src.sam_dir) if config.x is not None else None
+    model = EarthGPT(config, vision, projector, llm, x)
     if pretrained is not None:
         logger.info("built %s EarthGPT with pretrained parts from %s", config.name, pretrained)
     # both pretrained vision encoders stay frozen (V-A); the new layers (1x1 scale projections, projector) train
@@ -178,12 +217,64 @@ def build_model(
 # ----- named sizes --------------------------------------------------------------------------------------------
 
 
+def tiny_x_config(region_token_id: int, seg_token_id: int, view_token_id: int) -> XConfig:
+    """The EarthGPT-X parts at CPU size: a 2-layer 64-wide prompt ViT, a 64-wide fusion block, a 32-wide SAM
+    decoder (2 two-way layers, 2 heads)."""
+    return XConfig(region_token_id=region_token_id, seg_token_id=seg_token_id, view_token_id=view_token_id)
+
+
+def paper_x_config(region_token_id: int, seg_token_id: int, view_token_id: int) -> XConfig:
+    """The EarthGPT-X parts at paper size (docs/earthgpt-x.md says why):
+
+    - prompt encoder: a 4-layer 512-wide ViT (8 heads, patch 14 like DINOv2-L): prompt maps are one-channel
+      shapes, a small randomly initialised ViT is enough to encode where they are, and it trains from scratch in
+      the one X stage (~12.6M parameters);
+    - fusion: 1024 wide (DINOv2-L's width), 16 heads, FFN 4096;
+    - mask decoder: SAM's (ViT-B/L/H share it): 256 wide, 2 two-way layers, 8 heads, MLP 2048, IoU head 256.
+    """
+    return XConfig(
+        region_token_id=region_token_id,
+        seg_token_id=seg_token_id,
+        view_token_id=view_token_id,
+        prompt_hidden_size=512,
+        prompt_layers=4,
+        prompt_heads=8,
+        fusion_hidden_size=1024,
+        fusion_heads=16,
+        fusion_ffn_size=4096,
+        sam_hidden_size=256,
+        sam_layers=2,
+        sam_heads=8,
+        sam_mlp_dim=2048,
+        sam_iou_hidden=256,
+    )
+
+
+def _x_part(
+    make: Any, region_token_id: int | None, seg_token_id: int | None, view_token_id: int | None
+) -> XConfig | None:
+    ids = (region_token_id, seg_token_id, view_token_id)
+    if all(i is None for i in ids):
+        return None
+    if any(i is None for i in ids):
+        raise ValueError(f"EarthGPT-X needs all three token ids (region, seg, view); got {ids}")
+    return make(*ids)  # type: ignore[no-any-return]
+
+
 def tiny_config(
-    vocab_size: int, image_token_id: int, pad_token_id: int, bos_token_id: int, eos_token_id: int
+    vocab_size: int,
+    image_token_id: int,
+    pad_token_id: int,
+    bos_token_id: int,
+    eos_token_id: int,
+    region_token_id: int | None = None,
+    seg_token_id: int | None = None,
+    view_token_id: int | None = None,
 ) -> EarthGPTConfig:
     """CPU-sized EarthGPT for tests and demos: 160 px, 100 visual tokens, a 4-layer 256-wide LLaMA.
 
-    About 6M parameters plus 2 x 256 x vocab_size for the input/output embeddings.
+    About 6M parameters plus 2 x 256 x vocab_size for the input/output embeddings. With the three EarthGPT-X
+    token ids it gains the X parts (``tiny_x_config``).
     """
     return EarthGPTConfig(
         name="tiny",
@@ -204,6 +295,7 @@ def tiny_config(
         pad_token_id=pad_token_id,
         bos_token_id=bos_token_id,
         eos_token_id=eos_token_id,
+        x=_x_part(tiny_x_config, region_token_id, seg_token_id, view_token_id),
     )
 
 
@@ -213,11 +305,15 @@ def paper_config(
     pad_token_id: int = 0,
     bos_token_id: int = 1,
     eos_token_id: int = 2,
+    region_token_id: int | None = None,
+    seg_token_id: int | None = None,
+    view_token_id: int | None = None,
 ) -> EarthGPTConfig:
     """The paper's EarthGPT: DINOv2 ViT-L/14 + CLIP ConvNeXt-L + LLaMA-2-7B, 224 px, 256 visual tokens.
 
     ViT blocks 6/12/18/24 (our choice: the paper says "multi-layer" and names none) and ConvNeXt strides 4/8/16/32 (each projected to 1024 channels) give 8192 channels per
     token before the linear projection to 4096. The defaults are LLaMA-2's token ids plus one added image token.
+    With the three EarthGPT-X token ids it gains the X parts (``paper_x_config``).
     """
     return EarthGPTConfig(
         name="paper",
@@ -245,6 +341,7 @@ def paper_config(
         pad_token_id=pad_token_id,
         bos_token_id=bos_token_id,
         eos_token_id=eos_token_id,
+        x=_x_part(paper_x_config, region_token_id, seg_token_id, view_token_id),
     )
 
 

@@ -1,4 +1,4 @@
-"""Typed model configuration: the ViT branch, the CNN branch, the LLM, and how they are joined."""
+"""Typed model configuration: the ViT branch, the CNN branch, the LLM, how they are joined, and the EarthGPT-X parts."""
 
 from __future__ import annotations
 
@@ -97,6 +97,64 @@ class LLMConfig:
 
 
 @dataclass
+class XConfig:
+    """The EarthGPT-X parts: visual prompts, zoom views and the pixel perception module (docs/earthgpt-x.md).
+
+    Absent (``EarthGPTConfig.x = None``) the model is plain EarthGPT and its config.json has ``"x": null``.
+    """
+
+    region_token_id: int
+    """``<region>``: a placeholder whose embedding is replaced by the region feature of a prompt."""
+    seg_token_id: int
+    """``<seg>``: a token the model predicts; its last hidden state drives the mask decoder."""
+    view_token_id: int
+    """``<view>``: the separator before each view's image placeholders when a sample has several views."""
+    max_views: int = 17
+    """Rows of the learned view embedding: the global view plus at most a 4 x 4 grid."""
+    prompt_hidden_size: int = 64
+    """Spatial-aware encoder (a randomly initialised HF ViT over one-channel prompt maps, the ViT branch's patch)."""
+    prompt_layers: int = 2
+    prompt_heads: int = 2
+    fusion_hidden_size: int = 64
+    """Width of the fusion block; image features are projected down to it and back (zero-initialised) again."""
+    fusion_heads: int = 2
+    fusion_ffn_size: int = 256
+    sam_hidden_size: int = 32
+    """SAM mask decoder (HF SamMaskDecoder): width, two-way transformer depth, heads, MLP width, IoU head width."""
+    sam_layers: int = 2
+    sam_heads: int = 2
+    sam_mlp_dim: int = 64
+    sam_iou_hidden: int = 32
+    sam_multimask_outputs: int = 3
+    mask_stride: int = 4
+    """CNN stride of the image embedding the mask decoder sees (its output is 4x finer: S x S at stride 4)."""
+    ce_weight: float = 1.0
+    bce_weight: float = 2.0
+    dice_weight: float = 0.5
+    """Loss = ce * token CE + bce * mask BCE + dice * mask Dice (LISA's 1 / 2 / 0.5)."""
+
+    def __post_init__(self) -> None:
+        ids = (self.region_token_id, self.seg_token_id, self.view_token_id)
+        if len(set(ids)) != 3:
+            raise ConfigError(f"x: region/seg/view token ids {ids} must be three different ids")
+        for name, width, heads in (
+            ("prompt", self.prompt_hidden_size, self.prompt_heads),
+            ("fusion", self.fusion_hidden_size, self.fusion_heads),
+            ("sam", self.sam_hidden_size, self.sam_heads),
+        ):
+            if width % heads:
+                raise ConfigError(f"x.{name}_hidden_size={width} is not a multiple of x.{name}_heads={heads}")
+        if self.sam_hidden_size % 8:
+            raise ConfigError(f"x.sam_hidden_size={self.sam_hidden_size}: SAM's upscaling needs a multiple of 8")
+        if self.max_views < 1:
+            raise ConfigError(f"x.max_views={self.max_views}: at least the global view")
+
+    @property
+    def token_ids(self) -> tuple[int, int, int]:
+        return (self.region_token_id, self.seg_token_id, self.view_token_id)
+
+
+@dataclass
 class EarthGPTConfig:
     """Everything needed to rebuild an EarthGPT module; saved as ``config.json`` beside the weights."""
 
@@ -118,6 +176,8 @@ class EarthGPTConfig:
     adapter_sigma: float = 0.02
     name: str = "custom"
     extra: dict[str, Any] = field(default_factory=dict)
+    x: XConfig | None = None
+    """The EarthGPT-X parts (prompt encoder, fusion, region encoder, views, mask decoder); None = plain EarthGPT."""
 
     def __post_init__(self) -> None:
         if self.image_size % self.vit.patch_size:
@@ -131,6 +191,16 @@ class EarthGPTConfig:
             value = getattr(self, key)
             if not 0 <= value < self.vocab_size:
                 raise ConfigError(f"{key}={value} is outside the vocabulary [0, {self.vocab_size})")
+        if self.x is not None:
+            plain = {self.image_token_id, self.pad_token_id, self.bos_token_id, self.eos_token_id}
+            for key, value in zip(("region_token_id", "seg_token_id", "view_token_id"), self.x.token_ids, strict=True):
+                if not 0 <= value < self.vocab_size or value in plain:
+                    raise ConfigError(
+                        f"x.{key}={value} is outside the vocabulary [0, {self.vocab_size}) or reuses an image/pad/"
+                        "bos/eos id; add the EarthGPT-X tokens to the tokenizer (data/tokenizer.py)"
+                    )
+        if self.x is not None and self.image_size % self.x.mask_stride:
+            raise ConfigError(f"image_size={self.image_size} is not a multiple of x.mask_stride={self.x.mask_stride}")
 
     @property
     def grid_size(self) -> int:
@@ -154,6 +224,8 @@ class EarthGPTConfig:
         values["vit"] = ViTConfig(**values["vit"])
         values["cnn"] = CNNConfig(**values["cnn"])
         values["llm"] = LLMConfig(**values["llm"])
+        if values.get("x") is not None:
+            values["x"] = XConfig(**values["x"])
         return cls(**values)
 
     def save(self, path: str | Path) -> None:

@@ -1,4 +1,8 @@
-"""The EarthGPT module: hybrid vision encoder -> projector -> visual tokens scattered into the LLaMA input."""
+"""The EarthGPT module: hybrid vision encoder -> projector -> visual tokens scattered into the LLaMA input.
+
+With an EarthGPT-X config (``config.x``) it also holds the prompt encoder, fusion, region encoder, view embedding,
+``<seg>`` projector and mask decoder (models/visual.py), used only when a batch carries their inputs.
+"""
 
 from __future__ import annotations
 
@@ -19,9 +23,11 @@ from earthgpt.models import adapters
 from earthgpt.models.config import EarthGPTConfig
 from earthgpt.models.generation import GenerationSettings, generate, positions_from_mask
 from earthgpt.models.inputs import VisualInputs
+from earthgpt.models.pixel.loss import mask_bce, mask_dice
 from earthgpt.models.projector import Projector
 from earthgpt.models.vision.base import PixelNormalizer
 from earthgpt.models.vision.hybrid import HybridEncoder
+from earthgpt.models.visual import XPART_NAMES, VisualTokens, XParts, encode_visual, scatter_regions, seg_masks
 
 __all__ = ["CheckpointMismatchError", "EarthGPT", "EarthGPTOutput"]
 
@@ -33,11 +39,19 @@ WEIGHTS_NAME = "model.safetensors"
 
 @dataclass
 class EarthGPTOutput:
-    """Loss (when labels are given), next-token logits [B, T, V] and the KV cache (when requested)."""
+    """Loss (when labels are given), next-token logits [B, T, V] and the KV cache (when requested).
+
+    EarthGPT-X: ``lm_loss`` (the token CE), ``mask_loss`` (bce * BCE + dice * Dice, with mask targets) and
+    ``mask_logits`` [M, S, S] (one per ``<seg>`` of ``input_ids``, row-major; None without ``<seg>``); ``loss`` is
+    then ce * lm_loss + mask_loss.
+    """
 
     loss: torch.Tensor | None
     logits: torch.Tensor
     past_key_values: Cache | None = None
+    lm_loss: torch.Tensor | None = None
+    mask_loss: torch.Tensor | None = None
+    mask_logits: torch.Tensor | None = None
 
 
 class EarthGPT(nn.Module):
@@ -48,8 +62,20 @@ class EarthGPT(nn.Module):
     masked scatter). ``pixel_values`` [B, 3, S, S] are floats in [0, 1]; each vision branch normalises them itself.
     """
 
+    prompt_encoder: nn.Module | None
+    fusion: nn.Module | None
+    region_encoder: nn.Module | None
+    view_embedding: nn.Embedding | None
+    seg_projector: nn.Module | None
+    mask_decoder: nn.Module | None
+
     def __init__(
-        self, config: EarthGPTConfig, vision: HybridEncoder, projector: Projector, llm: LlamaForCausalLM
+        self,
+        config: EarthGPTConfig,
+        vision: HybridEncoder,
+        projector: Projector,
+        llm: LlamaForCausalLM,
+        x: XParts | None = None,
     ) -> None:
         super().__init__()
         if vision.num_tokens != config.num_image_tokens or vision.image_size != config.image_size:
@@ -57,10 +83,14 @@ class EarthGPT(nn.Module):
                 f"vision encoder gives {vision.num_tokens} tokens at {vision.image_size}px; the config expects "
                 f"{config.num_image_tokens} at {config.image_size}px"
             )
+        if (x is None) != (config.x is None):
+            raise ValueError("config.x and the EarthGPT-X parts go together: build the model with build_model")
         self.config = config
         self.vision = vision
         self.projector = projector
         self.llm = llm
+        for name in XPART_NAMES:
+            setattr(self, name, None if x is None else getattr(x, name))
 
     @property
     def num_image_tokens(self) -> int:
@@ -91,37 +121,92 @@ class EarthGPT(nn.Module):
         input_ids: torch.Tensor,
         pixel_values: torch.Tensor | None = None,
         image_features: torch.Tensor | None = None,
+        visual: VisualInputs | None = None,
     ) -> torch.Tensor:
         """Token embeddings with the visual tokens scattered into the placeholders: [B, T] -> [B, T, D].
 
         ``image_features`` ([B, N, D], from ``encode_images``) may be given instead of ``pixel_values``.
+        ``visual`` (EarthGPT-X): views (``pixel_values`` [sum V, 3, S, S]) with their view embedding, prompt maps
+        fused into the global view's tokens, region features at the ``<region>`` placeholders.
         """
+        return self._embed(input_ids, pixel_values, image_features, visual, need_stages=False)[0]
+
+    def _embed(
+        self,
+        input_ids: torch.Tensor,
+        pixel_values: torch.Tensor | None,
+        image_features: torch.Tensor | None,
+        visual: VisualInputs | None,
+        need_stages: bool,
+    ) -> tuple[torch.Tensor, VisualTokens | None]:
         cfg = self.config
         image_mask = input_ids == cfg.image_token_id  # [B, T]
-        ids = input_ids.masked_fill(image_mask, cfg.pad_token_id)
+        region_mask = input_ids == cfg.x.region_token_id if cfg.x is not None else torch.zeros_like(image_mask)
+        ids = input_ids.masked_fill(image_mask | region_mask, cfg.pad_token_id)
         embeds = self.llm.get_input_embeddings()(ids)  # [B, T, D]
+        if visual is not None or need_stages:
+            return self._embed_x(embeds, image_mask, region_mask, pixel_values, visual, need_stages)
+        if bool(region_mask.any()):
+            raise ValueError("input_ids hold <region> placeholders but no visual prompts were given (visual=None)")
         if pixel_values is None and image_features is None:
             if bool(image_mask.any()):
                 raise ValueError(
                     f"input_ids hold image placeholders (id {cfg.image_token_id}) but no pixel_values were given"
                 )
-            return embeds
+            return embeds, None
         if image_features is None:
             assert pixel_values is not None
             image_features = self.encode_images(pixel_values)  # [B, N, D]
-        self._check_placeholders(image_mask, image_features.shape[0])
-        return embeds.masked_scatter(image_mask.unsqueeze(-1), image_features.to(embeds.dtype))
+        self._check_placeholders(image_mask, torch.ones(image_features.shape[0], dtype=torch.long))
+        return embeds.masked_scatter(image_mask.unsqueeze(-1), image_features.to(embeds.dtype)), None
 
-    def _check_placeholders(self, image_mask: torch.Tensor, num_images: int) -> None:
-        if image_mask.shape[0] != num_images:
-            raise ValueError(f"{num_images} images for {image_mask.shape[0]} token rows; give one image per row")
-        counts = image_mask.sum(dim=1)  # [B]
-        bad = (counts != self.num_image_tokens).nonzero()
+    def _x_parts(self) -> XParts:
+        if self.config.x is None:
+            raise ValueError(
+                "this model has no prompt encoder / mask decoder (its config has no x part): visual prompts, views "
+                "and <seg> masks need an EarthGPT-X model (`earthgpt model init` with the X tokens, or --sam)"
+            )
+        return XParts(**{name: getattr(self, name) for name in XPART_NAMES})
+
+    def _embed_x(
+        self,
+        embeds: torch.Tensor,
+        image_mask: torch.Tensor,
+        region_mask: torch.Tensor,
+        pixel_values: torch.Tensor | None,
+        visual: VisualInputs | None,
+        need_stages: bool,
+    ) -> tuple[torch.Tensor, VisualTokens]:
+        parts = self._x_parts()
+        if pixel_values is None:
+            raise ValueError("EarthGPT-X inputs (views, prompts, <seg>) need pixel_values: give the image")
+        vt = encode_visual(
+            self.vision,
+            self.projector,
+            parts,
+            pixel_values.to(self.device),
+            visual.to(self.device) if visual is not None else None,
+            image_mask.shape[0],
+            need_stages,
+            self.dtype,
+        )
+        self._check_placeholders(image_mask, vt.views)
+        embeds = embeds.masked_scatter(image_mask.unsqueeze(-1), vt.tokens.to(embeds.dtype))
+        return scatter_regions(embeds, region_mask, vt.regions, visual), vt
+
+    def _check_placeholders(self, image_mask: torch.Tensor, views: torch.Tensor) -> None:
+        """Each sample b holds ``views[b]`` x N image placeholders; ``views`` [rows of images] for one view each."""
+        if views.numel() != image_mask.shape[0]:
+            raise ValueError(f"{views.numel()} images for {image_mask.shape[0]} token rows; give one image per row")
+        counts = image_mask.sum(dim=1).cpu()  # [B]
+        expected = views.cpu() * self.num_image_tokens  # [B]
+        bad = (counts != expected).nonzero()
         if bad.numel():
             b = int(bad[0, 0])
             raise ValueError(
                 f"sample {b} holds {int(counts[b])} image placeholders (id {self.config.image_token_id}); "
-                f"expected exactly {self.num_image_tokens}: expand the image token to N placeholders"
+                f"expected exactly {int(expected[b])} ({int(views[b])} view(s) x {self.num_image_tokens}): expand "
+                "the image token to N placeholders per view"
             )
 
     def forward(
@@ -130,18 +215,81 @@ class EarthGPT(nn.Module):
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
+        *,
+        visual: VisualInputs | None = None,
+        mask_targets: torch.Tensor | None = None,
+        masks_per_sample: torch.Tensor | None = None,
     ) -> EarthGPTOutput:
-        """Next-token logits [B, T, V] and, with ``labels`` [B, T] (-100 = no loss), the mean cross-entropy (Eq. 14)."""
-        embeds = self.embed_inputs(input_ids, pixel_values)  # [B, T, D]
+        """Next-token logits [B, T, V] and, with ``labels`` [B, T] (-100 = no loss), the mean cross-entropy (Eq. 14).
+
+        EarthGPT-X: ``visual`` as in ``embed_inputs``; every ``<seg>`` of ``input_ids`` gives one mask
+        (``mask_logits`` [M, S, S]); ``mask_targets`` [M, S, S] in {0, 1} add the BCE and Dice terms.
+        """
+        x = self.config.x
+        seg_mask = input_ids == x.seg_token_id if x is not None else None  # [B, T]
+        has_seg = seg_mask is not None and bool(seg_mask.any())
+        if mask_targets is not None and not has_seg:
+            raise ValueError(f"{mask_targets.shape[0]} mask targets but input_ids hold no <seg> token")
+        embeds, vt = self._embed(input_ids, pixel_values, None, visual, need_stages=has_seg)  # [B, T, D]
         position_ids = positions_from_mask(attention_mask) if attention_mask is not None else None
+        extra = {"output_hidden_states": True} if has_seg else {}
         out = self.llm(
             inputs_embeds=embeds,
             attention_mask=attention_mask,
             position_ids=position_ids,
             labels=labels,
             use_cache=False,
+            **extra,
         )
-        return EarthGPTOutput(loss=out.loss, logits=out.logits)
+        if x is None:
+            return EarthGPTOutput(loss=out.loss, logits=out.logits)
+        mask_logits = None
+        if has_seg:
+            assert seg_mask is not None and vt is not None and vt.stages is not None
+            seg_hidden = out.hidden_states[-1][seg_mask]  # [M, D]
+            rows = vt.first_rows[seg_mask.nonzero()[:, 0].cpu()]  # [M]
+            mask_logits = seg_masks(self._x_parts(), seg_hidden, vt.stages, rows)  # [M, S, S]
+        mask_loss = None
+        if mask_targets is not None:
+            assert mask_logits is not None and seg_mask is not None
+            self._check_masks(mask_targets, seg_mask, masks_per_sample)
+            targets = mask_targets.to(mask_logits.device)
+            mask_loss = x.bce_weight * mask_bce(mask_logits, targets) + x.dice_weight * mask_dice(mask_logits, targets)
+        loss = None if out.loss is None else x.ce_weight * out.loss
+        if mask_loss is not None:
+            loss = mask_loss if loss is None else loss + mask_loss.to(loss.dtype)
+        return EarthGPTOutput(
+            loss=loss, logits=out.logits, lm_loss=out.loss, mask_loss=mask_loss, mask_logits=mask_logits
+        )
+
+    def _check_masks(
+        self, targets: torch.Tensor, seg_mask: torch.Tensor, masks_per_sample: torch.Tensor | None
+    ) -> None:
+        found = seg_mask.sum(dim=1).cpu()  # [B]
+        s = self.image_size
+        if targets.dim() != 3 or tuple(targets.shape[1:]) != (s, s) or targets.shape[0] != int(found.sum()):
+            raise ValueError(
+                f"mask_targets {tuple(targets.shape)} for {int(found.sum())} <seg> tokens: expected "
+                f"[{int(found.sum())}, {s}, {s}], one target per <seg> in the model's input geometry"
+            )
+        if masks_per_sample is not None and not torch.equal(masks_per_sample.cpu().long(), found.long()):
+            raise ValueError(
+                f"masks_per_sample={masks_per_sample.tolist()} but the samples hold {found.tolist()} <seg> tokens"
+            )
+
+    def decode_masks(self, seg_hidden: torch.Tensor, pixel_values: torch.Tensor) -> torch.Tensor:
+        """Mask logits [M, S, S] for the ``<seg>`` hidden states [M, D] of ONE sample (after generation);
+        ``pixel_values`` [1 or V, 3, S, S] are its views (masks are decoded against view 0, the global view)."""
+        parts = self._x_parts()
+        if seg_hidden.dim() != 2 or seg_hidden.shape[1] != self.config.llm.hidden_size:
+            raise ValueError(f"seg_hidden {tuple(seg_hidden.shape)}: expected [M, {self.config.llm.hidden_size}]")
+        if seg_hidden.shape[0] == 0:
+            s = self.image_size
+            return torch.zeros(0, s, s, device=self.device)
+        stages = self.vision.cnn.stage_maps(pixel_values[:1].to(self.device))  # type: ignore[union-attr,operator]
+        selected = tuple(stages[k] for k in self.vision.cnn.stage_indices)  # type: ignore[union-attr]
+        rows = torch.zeros(seg_hidden.shape[0], dtype=torch.long)
+        return seg_masks(parts, seg_hidden.to(self.device), selected, rows)  # [M, S, S]
 
     @torch.no_grad()
     def generate(

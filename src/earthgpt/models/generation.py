@@ -320,6 +320,17 @@ class ChatSession:
         """Tokens of ``transcript`` already in the KV cache."""
         return self._cache.get_seq_length()
 
+    def rewind(self, length: int) -> None:
+        """Keep only the first ``length`` tokens of the transcript (and of the KV cache): a later ``send`` continues
+        from there. Rewinding before the image placeholders lets a later turn place the image again."""
+        if not 0 <= length <= len(self.transcript):
+            raise ValueError(f"cannot rewind to {length} tokens: the transcript holds {len(self.transcript)}")
+        extra = self.cached - length
+        if extra > 0:
+            self._cache.crop(-extra)
+        self.transcript = self.transcript[:length]
+        self._image_used = self.model.config.image_token_id in self.transcript
+
     @torch.no_grad()
     def send(self, input_ids: Sequence[int], **settings: Any) -> Sample:
         """Append a turn (its full template tokens) and answer it; ``settings`` as GenerationSettings."""

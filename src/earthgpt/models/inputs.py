@@ -7,7 +7,7 @@ from dataclasses import dataclass, fields
 
 import torch
 
-__all__ = ["VisualInputs"]
+__all__ = ["VisualInputs", "forward_kwargs"]
 
 
 @dataclass
@@ -38,3 +38,13 @@ class VisualInputs:
     def to(self, device: torch.device | str) -> VisualInputs:
         moved = {f.name: getattr(self, f.name) for f in fields(self)}
         return VisualInputs(**{k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in moved.items()})
+
+
+def forward_kwargs(batch: Mapping[str, object]) -> dict[str, object]:
+    """A Collator batch as ``EarthGPT.forward`` keywords: the VisualInputs fields gathered into ``visual``."""
+    names = {f.name for f in fields(VisualInputs)}
+    kwargs = {k: v for k, v in batch.items() if k not in names}
+    visual = VisualInputs.from_batch(batch)
+    if visual is not None:
+        kwargs["visual"] = visual
+    return kwargs

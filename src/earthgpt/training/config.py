@@ -19,7 +19,7 @@ MixedPrecision = Literal["auto", "no", "bf16"]
 MIXED_PRECISION_CHOICES: tuple[str, ...] = ("auto", "no", "bf16")
 
 # Fields that fix which sample each rank sees at each step: a resumed run must keep them.
-DATA_ORDER_FIELDS: tuple[str, ...] = ("seed", "batch_size", "grad_accum", "shuffle")
+DATA_ORDER_FIELDS: tuple[str, ...] = ("seed", "batch_size", "grad_accum", "shuffle", "task_weights")
 
 
 @dataclass
@@ -68,6 +68,11 @@ class TrainConfig:
 
     shuffle: bool = True
     """Shuffle the dataset each epoch (seeded by ``seed`` and the epoch); False keeps dataset order."""
+
+    task_weights: dict[str, float] = field(default_factory=dict)
+    """Per-task sampling weights over a mixed corpus (``Conversation.task`` -> weight): each epoch draws as many
+    samples as the dataset holds, with replacement, task t taking a share w_t / sum(w) whatever its size. Empty:
+    every sample once per epoch (a shuffle). Tasks of the data absent from the mapping are refused."""
 
     save_every: int = 0
     """Write a checkpoint every this many optimizer steps; 0 writes only the final one."""

@@ -19,6 +19,7 @@ from torch.utils.data import Dataset
 from tqdm.auto import tqdm
 
 from earthgpt.errors import CheckpointReadError
+from earthgpt.models.inputs import forward_kwargs
 from earthgpt.training import checkpoint as ckpt
 from earthgpt.training.config import DATA_ORDER_FIELDS, ConfigError, TrainConfig
 from earthgpt.training.fsdp import as_float
@@ -31,7 +32,7 @@ from earthgpt.training.runtime import (
     load_master_weights,
     prepare,
 )
-from earthgpt.training.sampler import BatchStream, DataPosition
+from earthgpt.training.sampler import BatchStream, DataPosition, task_sample_weights
 from earthgpt.training.schedule import WarmupCosineSchedule
 
 log = logging.getLogger(__name__)
@@ -122,13 +123,27 @@ def _to_device(batch: Any, device: torch.device) -> Any:
     return batch
 
 
+def _sample_weights(dataset: Dataset[Any], config: TrainConfig) -> torch.Tensor | None:
+    """Per-sample weights from ``config.task_weights`` and the dataset's ``conversations`` (None: no weights)."""
+    if not config.task_weights:
+        return None
+    conversations = getattr(dataset, "conversations", None)
+    if conversations is None:
+        raise ConfigError(
+            f"task_weights need a dataset of conversations (with tasks); {type(dataset).__name__} has none"
+        )
+    return task_sample_weights([c.task for c in conversations], config.task_weights)
+
+
 def _batch_counts(batch: dict[str, Any]) -> tuple[int, int]:
     """(tokens, samples) of a micro-batch: non-padding tokens by ``attention_mask`` (else ``input_ids``)."""
     mask = batch.get("attention_mask")
     ids = batch.get("input_ids")
     tokens = int(mask.sum()) if isinstance(mask, torch.Tensor) else (ids.numel() if ids is not None else 0)
-    first = next((v for v in batch.values() if isinstance(v, torch.Tensor)), None)
-    return tokens, (int(first.shape[0]) if first is not None else 0)
+    first = (
+        ids if isinstance(ids, torch.Tensor) else next((v for v in batch.values() if isinstance(v, torch.Tensor)), None)
+    )
+    return tokens, (int(first.shape[0]) if first is not None else 0)  # pixel_values has sum V rows with views
 
 
 def _resume_point(config: TrainConfig, world_size: int) -> Path | None:
@@ -217,6 +232,7 @@ class Trainer:
             world_size=self.world_size,
             num_workers=config.num_workers,
             position=DataPosition.from_dict(self.state.position),
+            sample_weights=_sample_weights(dataset, config),
         )
         self.step = self.state.step
         self.log_path = Path(config.out_dir) / LOG_FILE
@@ -247,7 +263,7 @@ class Trainer:
         for _ in range(cfg.grad_accum):
             batch = _to_device(next(batches), acc.device)
             with acc.accumulate(self.model):
-                loss = self.model(**batch).loss
+                loss = self.model(**forward_kwargs(batch)).loss
                 acc.backward(loss)
                 if acc.sync_gradients:
                     if cfg.max_grad_norm is not None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,11 +31,35 @@ class DataPosition:
         return cls(epoch=int(data["epoch"]), index=int(data["index"]))
 
 
-def epoch_order(num_samples: int, *, seed: int, epoch: int, shuffle: bool) -> torch.Tensor:
-    """The dataset order of one epoch: a permutation drawn from a generator seeded by (seed, epoch)."""
+def task_sample_weights(tasks: Sequence[str], task_weights: Mapping[str, float]) -> torch.Tensor:
+    """Per-sample weights [N] giving task t the share w_t / sum(w) of the draws: w_t / (samples of task t).
+
+    ValueError naming a task of the data that ``task_weights`` lacks, or a negative weight.
+    """
+    counts: dict[str, int] = {}
+    for task in tasks:
+        counts[task] = counts.get(task, 0) + 1
+    missing = sorted(set(counts) - set(task_weights))
+    if missing:
+        raise ValueError(
+            f"task_weights {dict(task_weights)} has no weight for task(s) {missing} of the data: give every task a "
+            "weight (0 leaves it out)"
+        )
+    if any(w < 0 for w in task_weights.values()) or not any(task_weights[t] > 0 for t in counts):
+        raise ValueError(f"task_weights {dict(task_weights)}: weights must be >= 0 and one task of the data > 0")
+    return torch.tensor([task_weights[t] / counts[t] for t in tasks], dtype=torch.float64)
+
+
+def epoch_order(
+    num_samples: int, *, seed: int, epoch: int, shuffle: bool, sample_weights: torch.Tensor | None = None
+) -> torch.Tensor:
+    """The dataset order of one epoch: a permutation drawn from a generator seeded by (seed, epoch), or with
+    ``sample_weights`` [N] ``num_samples`` draws with replacement in proportion to them (same seeding)."""
+    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
+    if sample_weights is not None:
+        return torch.multinomial(sample_weights.double(), num_samples, replacement=True, generator=generator)
     if not shuffle:
         return torch.arange(num_samples)
-    generator = torch.Generator().manual_seed(seed * 1_000_003 + epoch)
     return torch.randperm(num_samples, generator=generator)
 
 
@@ -56,10 +80,11 @@ class ShardedEpochSampler(Sampler[int]):
         rank: int = 0,
         world_size: int = 1,
         start: int = 0,
+        sample_weights: torch.Tensor | None = None,
     ) -> None:
         if not 0 <= rank < world_size:
             raise ValueError(f"rank {rank} outside [0, world_size={world_size})")
-        order = epoch_order(num_samples, seed=seed, epoch=epoch, shuffle=shuffle)
+        order = epoch_order(num_samples, seed=seed, epoch=epoch, shuffle=shuffle, sample_weights=sample_weights)
         per_rank = num_samples // world_size
         self.shard: list[int] = order[: per_rank * world_size][rank::world_size].tolist()
         if not 0 <= start <= len(self.shard):
@@ -93,8 +118,10 @@ class BatchStream:
         world_size: int,
         num_workers: int = 0,
         position: DataPosition | None = None,
+        sample_weights: torch.Tensor | None = None,
     ) -> None:
         self.dataset = dataset
+        self.sample_weights = sample_weights
         self.collate_fn = collate_fn
         self.batch_size = batch_size
         self.seed = seed
@@ -120,6 +147,7 @@ class BatchStream:
             rank=self.rank,
             world_size=self.world_size,
             start=self.position.index,
+            sample_weights=self.sample_weights,
         )
         # A private generator seeds the workers without drawing from the global torch RNG.
         generator = torch.Generator().manual_seed(

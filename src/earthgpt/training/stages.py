@@ -12,6 +12,14 @@ function, so the stage-2 loss starts where stage 1 ended). Only alpha and beta t
 open: ``lm_head`` gets no factors (it is the vocabulary read-out, not a layer of the transformer blocks, as in
 LLaMA-Adapter V2's bias tuning), and the projector stays frozen ("we freeze all the weights from the cross-modal
 mutual comprehension phase").
+
+Stage x, EarthGPT-X one-stage fusion training (docs/earthgpt-x.md): the new parts (prompt encoder, fusion, region
+encoder, view embedding, ``<seg>`` projector, mask decoder), the projector and the per-scale 1x1 projections, and of
+the LLM what stage 1 trains (q/k/v with biases, RMSNorm scales) plus the input embeddings and ``lm_head``: the LLM
+must attend to tokens it has never seen (prompt-fused image tokens, region features, other views) - the stage-1
+set is the smallest one shown to align new visual tokens - and it must read and predict the new ``<region>``,
+``<seg>`` and ``<view>`` tokens, whose embedding and output rows start untrained (LISA trains both tables too).
+Both vision encoders stay frozen. A model without X parts is refused.
 """
 
 from __future__ import annotations
@@ -31,8 +39,12 @@ logger = logging.getLogger(__name__)
 
 Group = Literal[
     "vit", "cnn", "cnn_scale_proj", "projector", "llm_embed", "llm_qkv", "llm_norm", "llm_adapters", "llm_other",
-    "lm_head",
+    "lm_head", "prompt_encoder", "fusion", "region_encoder", "view_embedding", "seg_projector", "mask_decoder",
 ]  # fmt: skip
+X_GROUPS: tuple[Group, ...] = (
+    "prompt_encoder", "fusion", "region_encoder", "view_embedding", "seg_projector", "mask_decoder",
+)  # fmt: skip
+"""The EarthGPT-X parts, one group each (the submodule of the same name)."""
 
 # Ordered: the first matching rule names a parameter's group.
 GROUP_RULES: tuple[tuple[Group, re.Pattern[str]], ...] = (
@@ -46,6 +58,7 @@ GROUP_RULES: tuple[tuple[Group, re.Pattern[str]], ...] = (
     ("llm_embed", re.compile(r"^llm\.model\.embed_tokens\.")),
     ("lm_head", re.compile(r"^llm\.lm_head\.")),
     ("llm_other", re.compile(r"^llm\.")),
+    *((g, re.compile(rf"^{g}\.")) for g in X_GROUPS),
 )
 
 
@@ -75,6 +88,8 @@ class StageSpec:
     """Whether the stage continues an existing model directory (``--init``) instead of a new random one."""
     data: str = ""
     """The data the stage trains on (the paper's, for the paper's stages)."""
+    needs_x: bool = False
+    """Whether the stage trains the EarthGPT-X parts (a model without them is refused)."""
 
 
 STAGES: dict[str, StageSpec] = {
@@ -93,6 +108,12 @@ STAGES: dict[str, StageSpec] = {
         "instruction_tuning", ("llm_adapters",), adapters=True,
         defaults=PAPER_RECIPE, warmup_fraction=0.03, needs_init=True,
         data="multi-sensor RS instruction conversations (paper: MMRS-1M)",
+    ),
+    "x": StageSpec(
+        "x_fusion", (*X_GROUPS, "projector", "cnn_scale_proj", "llm_qkv", "llm_norm", "llm_embed", "lm_head"),
+        adapters=False, defaults={**PAPER_RECIPE, "lr": 1e-4}, warmup_fraction=0.03, needs_init=True, needs_x=True,
+        data="all sensors and tasks mixed, with per-task sampling weights: referring (visual prompts), pixel "
+             "grounding (<seg> masks), zoomed views, and the EarthGPT instruction data",
     ),
 }  # fmt: skip
 """Stage name -> row; ``earthgpt train --stage`` offers exactly these keys (an EarthGPT-X row goes here)."""
@@ -121,6 +142,8 @@ UNUSED_RULES: tuple[re.Pattern[str], ...] = (
     re.compile(r"^vision\.vit\.model\.embeddings\.mask_token$"),
     re.compile(r"^vision\.vit\.model\.layernorm\."),
     re.compile(r"^vision\.cnn\.model\.layernorm\."),
+    # SAM's IoU head scores its masks; nothing here trains it (LISA drops it too), it stays loadable from SAM
+    re.compile(r"^mask_decoder\.decoder\.iou_prediction_head\."),
 )
 
 
@@ -182,6 +205,11 @@ class StageReport:
 def apply_stage(model: EarthGPT, stage: int | str, seed: int | None = 0) -> StageReport:
     """Set ``requires_grad`` for ``stage`` (adding the stage-2 factors first if needed) and log the table."""
     spec = stage_spec(stage)
+    if spec.needs_x and model.config.x is None:
+        raise ConfigError(
+            f"stage {stage} trains the EarthGPT-X parts but this model has none (its config has no x part): "
+            "initialise an EarthGPT-X model first (a tokenizer with the <region>/<seg>/<view> tokens, --sam DIR)"
+        )
     if spec.adapters and not model.config.adapters:
         model.add_adapters(seed=seed)
     report = StageReport(stage=str(stage), name=spec.name)
@@ -207,6 +235,8 @@ def stage_info(model: EarthGPT) -> dict[str, dict[str, Any]]:
     """Trainable and frozen counts per stage row, per group, for ``model`` (build it on the meta device)."""
     info: dict[str, dict[str, Any]] = {}
     for stage in STAGES:
+        if model.config.x is None and STAGES[stage].needs_x:
+            continue
         report = apply_stage(model, stage)
         info[stage] = {
             "name": report.name,

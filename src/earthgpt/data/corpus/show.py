@@ -1,4 +1,5 @@
-"""Render one built conversation: its image with the boxes read back from the text, and the dialogue beside it."""
+"""Render one built conversation: its image with the boxes read back from the text, its visual prompts (named
+``<regionK>``) and masks, and the dialogue beside it."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
 from earthgpt.data.corpus.manifest import iter_conversations, read_manifest
@@ -14,7 +16,8 @@ from earthgpt.data.records import ImageRef
 from earthgpt.geometry import LabeledBox
 from earthgpt.geometry.codec import parse_boxes
 from earthgpt.geometry.normalize import denormalize
-from earthgpt.visualize import draw_box
+from earthgpt.geometry.prompts import RleMask, VisualPrompt, region_name
+from earthgpt.visualize import colour, draw_box, draw_prompt, fill_mask, region_colour
 
 VIEW = 512  # longer side of the drawn image, in screen pixels
 PANEL = 520  # width of the text panel
@@ -61,9 +64,43 @@ def _dialogue(conv: dict[str, Any], font: Font) -> list[str]:
     return lines
 
 
+def mask_colour(index: int) -> tuple[int, int, int]:
+    """The fill colour of the conversation's mask at 0-based ``index`` (the target of its ``<seg>`` number
+    ``index + 1``)."""
+    return colour(f"<seg>{index + 1}")
+
+
+def _picture(conv: dict[str, Any], ref: ImageRef, root: str | Path | None, font: Font) -> Image.Image:
+    """The image (tile window cut as the model sees it) zoomed to :data:`VIEW`, with the masks filled, then the
+    boxes of the text and the prompts drawn on it."""
+    rgb = load_image(ref, root)  # [H, W, 3] uint8, the model's view of the record
+    zoom = VIEW / max(rgb.shape[0], rgb.shape[1])
+    size = (max(1, round(rgb.shape[1] * zoom)), max(1, round(rgb.shape[0] * zoom)))
+    picture = Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR)
+    prompts = [VisualPrompt.from_dict(p) for p in conv.get("prompts", ())]
+    masks = [RleMask.from_dict(m) for m in conv.get("masks", ())]
+    for k, prompt in enumerate(prompts):
+        if prompt.mask is not None:
+            picture = fill_mask(picture, prompt.mask, region_colour(k))
+    for i, mask in enumerate(masks):
+        picture = fill_mask(picture, mask, mask_colour(i))
+    draw = ImageDraw.Draw(picture)
+    for b in conversation_boxes(conv, ref.width, ref.height):
+        draw_box(draw, b.box, b.label, zoom, font)
+    for i, mask in enumerate(masks):
+        rows, cols = np.nonzero(mask.to_array())
+        if rows.size:
+            xy = (float(cols.min()) * zoom + 2, max(0.0, float(rows.min()) * zoom - 14))
+            draw.text(xy, f"<seg> {i + 1}", fill=mask_colour(i), font=font)
+    for k, prompt in enumerate(prompts):
+        draw_prompt(draw, prompt, region_name(k), region_colour(k), zoom, font)
+    return picture
+
+
 def show(out_dir: str | Path, which: str | int, png_path: str | Path, *, data_root: str | Path | None = None) -> Path:
     """Draw conversation ``which`` (its id, or its index in build order) of the build in ``out_dir`` to
-    ``png_path``: the image (tile window cut as the model sees it) with its boxes, and the dialogue beside it.
+    ``png_path``: the image (tile window cut as the model sees it) with its boxes, prompts and masks, and the
+    dialogue beside it.
     ``data_root`` defaults to the build's own. Raises KeyError for an unknown conversation and
     ``ImageReadError`` naming the file if the image cannot be read."""
     conv = find_conversation(out_dir, which)
@@ -72,16 +109,7 @@ def show(out_dir: str | Path, which: str | int, png_path: str | Path, *, data_ro
     ref = next(
         (ImageRef.from_dict(p["image"]) for m in conv["messages"] for p in m["content"] if p["type"] == "image"), None
     )
-    picture = Image.new("RGB", (VIEW, VIEW), (40, 40, 40))
-    zoom = 1.0
-    if ref is not None:
-        rgb = load_image(ref, root)  # [H, W, 3] uint8, the model's view of the record
-        zoom = VIEW / max(rgb.shape[0], rgb.shape[1])
-        size = (max(1, round(rgb.shape[1] * zoom)), max(1, round(rgb.shape[0] * zoom)))
-        picture = Image.fromarray(rgb).resize(size, Image.Resampling.BILINEAR)
-        draw = ImageDraw.Draw(picture)
-        for b in conversation_boxes(conv, ref.width, ref.height):
-            draw_box(draw, b.box, b.label, zoom, font)
+    picture = Image.new("RGB", (VIEW, VIEW), (40, 40, 40)) if ref is None else _picture(conv, ref, root, font)
     lines = _dialogue(conv, font)
     line_height = 16
     height = max(picture.height, 16 + line_height * len(lines))

@@ -25,7 +25,7 @@ from earthgpt.data.imagery.budget import (
 )
 from earthgpt.data.imagery.pillow import probe_pil, read_pil
 from earthgpt.data.imagery.tiff import probe_tiff, read_header, read_tiff
-from earthgpt.data.imagery.view import model_input, pad_to_square, to_rgb8
+from earthgpt.data.imagery.view import model_input, pad_to_square, square_padding, to_rgb8
 from earthgpt.data.records import ImageRef
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "pad_to_square",
     "probe",
     "read_raster",
+    "square_padding",
     "to_rgb8",
     "view_size",
 ]

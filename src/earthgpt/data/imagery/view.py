@@ -42,11 +42,20 @@ def to_rgb8(array: np.ndarray, bands: Sequence[int] | None = None, low: float = 
     return out
 
 
+def square_padding(width: int, height: int) -> tuple[int, int, int]:
+    """Where a ``width`` x ``height`` image sits in its padded square: (side, left, top), side = max(w, h).
+
+    The one geometry of the model input: :func:`pad_to_square` places pixels here, and prompts and masks are drawn in
+    (and mapped back from) the same square (:mod:`earthgpt.models.prompts.rasterise`).
+    """
+    side = max(width, height)
+    return side, (side - width) // 2, (side - height) // 2
+
+
 def pad_to_square(rgb: np.ndarray, fill: int = 0) -> np.ndarray:
     """Pad [H, W, 3] to a centred square of side max(H, W): the same padding as the box normalisation."""
     h, w = rgb.shape[:2]
-    s = max(h, w)
-    top, left = (s - h) // 2, (s - w) // 2
+    s, left, top = square_padding(w, h)
     out = np.full((s, s, rgb.shape[2]), fill, dtype=rgb.dtype)
     out[top : top + h, left : left + w] = rgb
     return out

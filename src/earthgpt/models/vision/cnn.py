@@ -65,13 +65,26 @@ class MultiScaleCNN(BackboneEncoder):
     def embed_dim(self) -> int:
         return self.scale_channels * len(self.stage_indices)
 
-    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+    def stage_maps(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The ConvNeXt stage outputs, stage k: [B, C_k, S/(4*2^k), S/(4*2^k)] (read again by the EarthGPT-X parts)."""
         dtype = self.model.embeddings.patch_embeddings.weight.dtype
         # hidden_states[0] is the stem output, hidden_states[k + 1] the output of stage k: [B, C_k, h_k, h_k]
-        stages = self.hidden_states(pixel_values, dtype)[1:]
+        return self.hidden_states(pixel_values, dtype)[1:]
+
+    @property
+    def stage_channels(self) -> tuple[int, ...]:
+        """C_k of every ConvNeXt stage."""
+        return tuple(int(c) for c in self.model.config.hidden_sizes or ())
+
+    def tokens_from_stages(self, stages: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """V_b from the stage outputs: [B, N, scale_channels * len(feature_strides)]."""
+        dtype = self.model.embeddings.patch_embeddings.weight.dtype
         tokens = []
         for proj, k in zip(self.scale_proj, self.stage_indices, strict=True):
             fmap = align_to_grid(stages[k], self._grid).to(dtype)  # [B, C_k, G, G]
             fmap = proj(fmap)  # [B, D, G, G]
             tokens.append(fmap.flatten(2).transpose(1, 2))  # [B, G*G, D]
         return torch.cat(tokens, dim=-1)  # [B, N, D * m]
+
+    def forward(self, pixel_values: torch.Tensor) -> torch.Tensor:
+        return self.tokens_from_stages(self.stage_maps(pixel_values))  # [B, N, D * m]

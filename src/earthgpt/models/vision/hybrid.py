@@ -36,3 +36,15 @@ class HybridEncoder(VisionEncoder):
         v_a = self.vit(pixel_values)  # [B, N, Ca]
         v_b = self.cnn(pixel_values)  # [B, N, Cb]
         return torch.cat([v_a, v_b.to(v_a.dtype)], dim=-1)  # [B, N, Ca + Cb]
+
+    def encode_with_stages(self, pixel_values: torch.Tensor) -> tuple[torch.Tensor, tuple[torch.Tensor, ...]]:
+        """The tokens of ``forward`` and the CNN stage maps they came from (the region encoder and the mask decoder
+        read those maps too, so ConvNeXt runs once): [B, N, Ca + Cb] and stage k [B, C_k, h_k, h_k]."""
+        stage_maps = getattr(self.cnn, "stage_maps", None)
+        tokens_from_stages = getattr(self.cnn, "tokens_from_stages", None)
+        if stage_maps is None or tokens_from_stages is None:
+            raise TypeError(f"{type(self.cnn).__name__} exposes no stage maps; EarthGPT-X needs a MultiScaleCNN")
+        v_a = self.vit(pixel_values)  # [B, N, Ca]
+        stages = stage_maps(pixel_values)
+        v_b = tokens_from_stages(stages)  # [B, N, Cb]
+        return torch.cat([v_a, v_b.to(v_a.dtype)], dim=-1), stages
