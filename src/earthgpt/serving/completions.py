@@ -103,7 +103,7 @@ def prepare(req: ChatCompletionRequest, predictor: Predictor, settings: ServeSet
     dialogue, image = _dialogue(req, settings, model.image_size)
     prompts = _prompts(req, image)
     max_tokens = req.max_completion_tokens or req.max_tokens or settings.default_max_tokens
-    ids = predictor.template.encode_prompt(dialogue)
+    ids = predictor.template.encode_prompt(dialogue, num_prompts=len(prompts))  # views: the Predictor checks
     positions = model.config.llm.max_position_embeddings
     if len(ids) + max_tokens > positions:
         raise ApiError(
@@ -116,7 +116,7 @@ def prepare(req: ChatCompletionRequest, predictor: Predictor, settings: ServeSet
         )
     sampling = Sampling(max_tokens, req.temperature, req.top_p, req.stop_list(), req.seed)
     views = req.earthgpt.views if req.earthgpt is not None else ""
-    if prompts or views:  # EarthGPT-X takes the RGB itself; prompts move to its pixels (a large image is a view)
+    if prompts or views or predictor.has_x:  # X: the RGB itself, so masks come in its pixels; prompts move to it
         h, w = image.rgb.shape[:2]
         scaled = tuple(scale_prompt(p, w / image.width, h / image.height) for p in prompts)
         job = Job(image.rgb, dialogue, sampling, scaled, views)
