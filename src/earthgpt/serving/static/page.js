@@ -1,0 +1,556 @@
+// EarthGPT web page: open an image, draw point / box / scribble prompts (each is <regionK> in the text, K in drawing
+// order), chat through /v1/chat/completions, and see the answer's boxes and masks drawn over the image.
+// Every coordinate kept here is in ORIGINAL image pixels (x right, y down); the canvas shows the image scaled by
+// `view.scale` canvas pixels per image pixel.
+"use strict";
+
+const PROMPT_COLOR = "#ffd400";
+const PALETTE = ["#00e5ff", "#ff3b30", "#34c759", "#ff9500", "#af52de", "#ff2d92", "#5ac8fa", "#a2845e"];
+const VIEW_MAX = { width: 860, height: 680 }; // the canvas fits the image inside this box (small images scale up)
+const RLE_MAX_PIXELS = 4096 * 4096; // masks without polygons are decoded from RLE only up to this image size
+const BROWSER_TYPES = ["image/jpeg", "image/png"];
+
+const $ = (id) => document.getElementById(id);
+const canvas = $("canvas");
+const ctx = canvas.getContext("2d");
+
+const state = {
+  image: null, // {name, width, height, crs, transform, warning, dataUrl, bitmap}
+  prompts: [], // VisualPrompt.to_dict() forms: {kind: "point"|"box", points} or {kind: "scribble", strokes}
+  draft: null, // the prompt being drawn
+  messages: [], // the OpenAI chat history sent with every request
+  result: { boxes: [], masks: [], geojson: null }, // the latest answer's structured output
+  maskImages: [], // per mask: an offscreen canvas (from RLE) or null (drawn from polygons)
+  model: "earthgpt",
+  busy: false,
+};
+const view = { scale: 1 };
+
+// ----- helpers ------------------------------------------------------------------------------------------------------
+
+function setStatus(text, isError = false) {
+  $("status").textContent = text;
+  $("status").classList.toggle("error", isError);
+}
+
+function colorFor(label) {
+  let h = 0;
+  for (const ch of String(label)) h = (h * 31 + ch.charCodeAt(0)) >>> 0;
+  return PALETTE[h % PALETTE.length];
+}
+
+function round2(v) {
+  return Math.round(v * 100) / 100;
+}
+
+function readAsDataUrl(blob) {
+  return new Promise((resolve, reject) => {
+    const r = new FileReader();
+    r.onload = () => resolve(r.result);
+    r.onerror = () => reject(r.error);
+    r.readAsDataURL(blob);
+  });
+}
+
+function loadImage(url) {
+  return new Promise((resolve, reject) => {
+    const im = new Image();
+    im.onload = () => resolve(im);
+    im.onerror = () => reject(new Error("the browser cannot decode it"));
+    im.src = url;
+  });
+}
+
+async function errorMessage(resp) {
+  try {
+    const body = await resp.json();
+    if (body && body.error && body.error.message) return body.error.message;
+    if (body && body.detail) return typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail);
+  } catch (e) {
+    /* not JSON */
+  }
+  return `HTTP ${resp.status}`;
+}
+
+function isTiff(file) {
+  return /\.tiff?$/i.test(file.name) || file.type === "image/tiff";
+}
+
+// ----- opening an image ---------------------------------------------------------------------------------------------
+
+async function openFile(file) {
+  setStatus(`opening ${file.name} ...`);
+  try {
+    const dataUrl = await readAsDataUrl(file);
+    let image = null;
+    if (BROWSER_TYPES.includes(file.type) && !isTiff(file)) {
+      try {
+        const bitmap = await loadImage(dataUrl);
+        image = { width: bitmap.naturalWidth, height: bitmap.naturalHeight, crs: null, transform: null, bitmap };
+      } catch (e) {
+        image = null; // e.g. a 16-bit PNG some browsers refuse: the server previews it
+      }
+    }
+    if (image === null) image = await serverPreview(file);
+    image.name = file.name;
+    image.dataUrl = dataUrl.replace(/^data:[^;,]*/, `data:${mediaType(file)}`);
+    setImage(image);
+    setStatus(`${file.name}: ${image.width} x ${image.height} px`);
+  } catch (e) {
+    setStatus(`${file.name}: ${e.message}`, true);
+  }
+}
+
+function mediaType(file) {
+  if (isTiff(file)) return "image/tiff";
+  if (file.type) return file.type;
+  return /\.png$/i.test(file.name) ? "image/png" : "image/jpeg";
+}
+
+async function serverPreview(file) {
+  const params = new URLSearchParams({ profile: $("profile").value, bands: $("bands").value.trim() });
+  const resp = await fetch(`v1/preview?${params}`, { method: "POST", body: file });
+  if (!resp.ok) throw new Error(await errorMessage(resp));
+  const p = await resp.json();
+  const bitmap = await loadImage(p.preview.url);
+  return {
+    width: p.width,
+    height: p.height,
+    crs: p.crs,
+    transform: p.transform,
+    warning: p.warning,
+    profile: p.profile,
+    displayBands: p.display_bands,
+    bitmap,
+  };
+}
+
+function setImage(image) {
+  state.image = image;
+  resetChat();
+  view.scale = Math.min(VIEW_MAX.width / image.width, VIEW_MAX.height / image.height);
+  canvas.width = Math.max(1, Math.round(image.width * view.scale));
+  canvas.height = Math.max(1, Math.round(image.height * view.scale));
+  $("drop-zone").classList.add("loaded");
+  const geo = image.crs ? `CRS ${image.crs}, transform [${image.transform.map((v) => round2(v)).join(", ")}]` : "no CRS (pixel coordinates)";
+  const shown = image.profile ? `; preview: profile ${image.profile}, bands ${image.displayBands.join(",")}` : "";
+  $("image-info").textContent = `${image.name}: ${image.width} x ${image.height} px; ${geo}${shown}`;
+  render();
+}
+
+// ----- drawing prompts ----------------------------------------------------------------------------------------------
+
+function toImage(ev) {
+  const r = canvas.getBoundingClientRect();
+  const x = (ev.clientX - r.left) / view.scale;
+  const y = (ev.clientY - r.top) / view.scale;
+  return [round2(Math.min(Math.max(x, 0), state.image.width)), round2(Math.min(Math.max(y, 0), state.image.height))];
+}
+
+function tool() {
+  return document.querySelector('input[name="tool"]:checked').value;
+}
+
+canvas.addEventListener("pointerdown", (ev) => {
+  if (!state.image || ev.button !== 0) return;
+  canvas.setPointerCapture(ev.pointerId);
+  const p = toImage(ev);
+  const t = tool();
+  if (t === "point") addPrompt({ kind: "point", points: [p] });
+  else if (t === "box") state.draft = { kind: "box", points: [p, p] };
+  else state.draft = { kind: "scribble", strokes: [[p]] };
+  render();
+});
+
+canvas.addEventListener("pointermove", (ev) => {
+  if (!state.draft) return;
+  const p = toImage(ev);
+  if (state.draft.kind === "box") state.draft.points[1] = p;
+  else state.draft.strokes[0].push(p);
+  render();
+});
+
+canvas.addEventListener("pointerup", () => {
+  const d = state.draft;
+  state.draft = null;
+  if (!d) return;
+  if (d.kind === "box") {
+    const [[xa, ya], [xb, yb]] = d.points;
+    const minSide = 2 / view.scale; // a click without a drag is not a box
+    if (Math.abs(xb - xa) >= minSide && Math.abs(yb - ya) >= minSide) {
+      addPrompt({ kind: "box", points: [[Math.min(xa, xb), Math.min(ya, yb)], [Math.max(xa, xb), Math.max(ya, yb)]] });
+    }
+  } else if (d.strokes[0].length >= 2) {
+    addPrompt(d);
+  }
+  render();
+});
+
+function describePrompt(p) {
+  if (p.kind === "scribble") return `scribble of ${p.strokes[0].length} points`;
+  return `${p.kind} ${p.points.map(([x, y]) => `(${x}, ${y})`).join(" ")}`;
+}
+
+function addPrompt(prompt) {
+  state.prompts.push(prompt);
+  const name = `<region${state.prompts.length}>`;
+  const q = $("question");
+  const at = q.selectionStart ?? q.value.length;
+  const before = q.value.slice(0, at);
+  const sep = before && !/\s$/.test(before) ? " " : "";
+  q.value = `${before}${sep}${name}${q.value.slice(at)}`;
+  const li = document.createElement("li");
+  li.textContent = `${name} ${describePrompt(prompt)}`;
+  $("prompt-list").appendChild(li);
+  render();
+}
+
+function clearPrompts() {
+  if (state.messages.length) {
+    setStatus("the prompts belong to this chat: start a new chat to clear them", true);
+    return;
+  }
+  state.prompts = [];
+  $("prompt-list").replaceChildren();
+  $("question").value = $("question").value.replace(/\s*<region\d+>/g, "");
+  render();
+}
+
+// ----- rendering ----------------------------------------------------------------------------------------------------
+
+function strokePath(points, close) {
+  ctx.beginPath();
+  points.forEach(([x, y], i) => (i ? ctx.lineTo(x * view.scale, y * view.scale) : ctx.moveTo(x * view.scale, y * view.scale)));
+  if (close) ctx.closePath();
+}
+
+function drawLabel(text, x, y, color) {
+  ctx.font = "12px sans-serif";
+  const w = ctx.measureText(text).width + 6;
+  const top = Math.max(0, y - 16);
+  ctx.fillStyle = "rgba(0, 0, 0, 0.65)";
+  ctx.fillRect(x, top, w, 16);
+  ctx.fillStyle = color;
+  ctx.fillText(text, x + 3, top + 12);
+}
+
+function drawPrompt(p, index) {
+  ctx.strokeStyle = PROMPT_COLOR;
+  ctx.fillStyle = PROMPT_COLOR;
+  ctx.lineWidth = 2;
+  let anchor;
+  if (p.kind === "point") {
+    const [x, y] = p.points[0];
+    ctx.beginPath();
+    ctx.arc(x * view.scale, y * view.scale, 5, 0, 2 * Math.PI);
+    ctx.fill();
+    anchor = [x, y];
+  } else if (p.kind === "box") {
+    const [[x1, y1], [x2, y2]] = p.points;
+    ctx.strokeRect(x1 * view.scale, y1 * view.scale, (x2 - x1) * view.scale, (y2 - y1) * view.scale);
+    anchor = [Math.min(x1, x2), Math.min(y1, y2)];
+  } else {
+    strokePath(p.strokes[0], false);
+    ctx.stroke();
+    anchor = p.strokes[0][0];
+  }
+  if (index !== null && $("layer-labels").checked) drawLabel(`<region${index + 1}>`, anchor[0] * view.scale, anchor[1] * view.scale, PROMPT_COLOR);
+}
+
+function boxCorners(coords) {
+  if (coords.length === 4) {
+    const [x1, y1, x2, y2] = coords;
+    return [[x1, y1], [x2, y1], [x2, y2], [x1, y2]];
+  }
+  const pts = [];
+  for (let i = 0; i + 1 < coords.length; i += 2) pts.push([coords[i], coords[i + 1]]);
+  return pts;
+}
+
+function drawBox(b) {
+  const color = colorFor(b.label);
+  const corners = boxCorners(b.coords);
+  ctx.strokeStyle = color;
+  ctx.lineWidth = 2;
+  strokePath(corners, true);
+  ctx.stroke();
+  if ($("layer-labels").checked) {
+    const top = corners.reduce((a, c) => (c[1] < a[1] ? c : a));
+    const score = typeof b.score === "number" ? ` ${b.score.toFixed(2)}` : "";
+    drawLabel(`${b.label}${score}`, top[0] * view.scale, top[1] * view.scale, color);
+  }
+}
+
+function polygonRings(mask) {
+  // [[x, y], ...] rings from COCO-style flat lists [x1, y1, x2, y2, ...] or from point lists
+  return (mask.polygons || []).map((poly) => (typeof poly[0] === "number" ? boxCorners(poly) : poly));
+}
+
+function drawMask(m, i) {
+  const color = colorFor(m.label || "mask");
+  const rings = polygonRings(m);
+  if (rings.length) {
+    ctx.fillStyle = color + "66";
+    ctx.strokeStyle = color;
+    ctx.lineWidth = 1.5;
+    ctx.beginPath();
+    for (const ring of rings) ring.forEach(([x, y], k) => (k ? ctx.lineTo(x * view.scale, y * view.scale) : ctx.moveTo(x * view.scale, y * view.scale)));
+    ctx.fill("evenodd");
+    ctx.stroke();
+  } else if (state.maskImages[i]) {
+    ctx.drawImage(state.maskImages[i], 0, 0, canvas.width, canvas.height);
+  } else {
+    return false;
+  }
+  if ($("layer-labels").checked && rings.length && rings[0].length) {
+    const [x, y] = rings[0][0];
+    drawLabel(m.label || `mask ${i + 1}`, x * view.scale, y * view.scale, color);
+  }
+  return true;
+}
+
+function render() {
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  let boxes = 0;
+  let masks = 0;
+  let prompts = 0;
+  if (state.image) {
+    ctx.drawImage(state.image.bitmap, 0, 0, canvas.width, canvas.height);
+    if ($("layer-masks").checked) state.result.masks.forEach((m, i) => (masks += drawMask(m, i) ? 1 : 0));
+    if ($("layer-boxes").checked) {
+      state.result.boxes.forEach(drawBox);
+      boxes = state.result.boxes.length;
+    }
+    if ($("layer-prompts").checked) {
+      state.prompts.forEach((p, i) => drawPrompt(p, i));
+      prompts = state.prompts.length;
+    }
+    if (state.draft) drawPrompt(state.draft, null);
+  }
+  canvas.dataset.boxes = String(boxes);
+  canvas.dataset.masks = String(masks);
+  canvas.dataset.prompts = String(prompts);
+}
+
+// ----- RLE masks (COCO compressed counts, column-major) -------------------------------------------------------------
+
+function rleCounts(s) {
+  // pycocotools maskApi.c rleFrString: 5 bits per char, continuation bit 0x20, sign bit 0x10, deltas from m-2
+  const counts = [];
+  let p = 0;
+  while (p < s.length) {
+    let x = 0;
+    let k = 0;
+    let more = 1;
+    let c = 0;
+    while (more) {
+      c = s.charCodeAt(p) - 48;
+      x |= (c & 0x1f) << (5 * k);
+      more = c & 0x20;
+      p += 1;
+      k += 1;
+      if (!more && c & 0x10) x |= -1 << (5 * k);
+    }
+    if (counts.length > 2) x += counts[counts.length - 2];
+    counts.push(x);
+  }
+  return counts;
+}
+
+function rleCanvas(rle, color) {
+  const [h, w] = rle.size;
+  if (w * h > RLE_MAX_PIXELS) return null;
+  const counts = typeof rle.counts === "string" ? rleCounts(rle.counts) : rle.counts;
+  const off = document.createElement("canvas");
+  off.width = w;
+  off.height = h;
+  const octx = off.getContext("2d");
+  const img = octx.createImageData(w, h);
+  const rgb = [1, 3, 5].map((i) => parseInt(color.slice(i, i + 2), 16));
+  let pos = 0;
+  counts.forEach((n, j) => {
+    if (j % 2 === 1) {
+      for (let q = pos; q < pos + n; q += 1) {
+        const x = Math.floor(q / h);
+        const y = q % h;
+        const o = 4 * (y * w + x);
+        img.data[o] = rgb[0];
+        img.data[o + 1] = rgb[1];
+        img.data[o + 2] = rgb[2];
+        img.data[o + 3] = 110;
+      }
+    }
+    pos += n;
+  });
+  octx.putImageData(img, 0, 0);
+  return off;
+}
+
+// ----- results and the results list ---------------------------------------------------------------------------------
+
+function setResult(ext) {
+  const boxes = Array.isArray(ext.boxes) ? ext.boxes : [];
+  const masks = Array.isArray(ext.masks) ? ext.masks : [];
+  state.result = { boxes, masks, geojson: ext.geojson || null };
+  state.maskImages = masks.map((m) => (polygonRings(m).length || !m.rle ? null : rleCanvas(m.rle, colorFor(m.label || "mask"))));
+  const list = $("result-list");
+  list.replaceChildren();
+  boxes.forEach((b, i) => {
+    const li = document.createElement("li");
+    li.dataset.layer = "box";
+    li.dataset.color = colorFor(b.label);
+    li.style.setProperty("--layer-color", li.dataset.color);
+    const score = typeof b.score === "number" ? ` ${b.score.toFixed(2)}` : "";
+    li.textContent = `box ${i + 1}: ${b.label}${score} ${b.kind} [${b.coords.map(round2).join(", ")}]`;
+    list.appendChild(li);
+  });
+  masks.forEach((m, i) => {
+    const li = document.createElement("li");
+    li.dataset.layer = "mask";
+    li.dataset.color = colorFor(m.label || "mask");
+    li.style.setProperty("--layer-color", li.dataset.color);
+    li.textContent = `mask ${i + 1}${m.label ? `: ${m.label}` : ""}`;
+    list.appendChild(li);
+  });
+  $("download-geojson").disabled = boxes.length + masks.length === 0 && !state.result.geojson;
+  render();
+}
+
+function pixelGeojson() {
+  // the answer's boxes and masks as GeoJSON in image pixels (x right, y down) for an image without a CRS
+  const features = [];
+  for (const b of state.result.boxes) {
+    const ring = boxCorners(b.coords);
+    features.push({
+      type: "Feature",
+      geometry: { type: "Polygon", coordinates: [[...ring, ring[0]]] },
+      properties: { label: b.label, kind: b.kind, score: b.score ?? null, pixel_coords: b.coords },
+    });
+  }
+  state.result.masks.forEach((m, i) => {
+    const rings = polygonRings(m).filter((r) => r.length >= 3);
+    if (!rings.length) return;
+    features.push({
+      type: "Feature",
+      geometry: { type: "MultiPolygon", coordinates: rings.map((r) => [[...r, r[0]]]) },
+      properties: { label: m.label || `mask ${i + 1}`, kind: "mask" },
+    });
+  });
+  return { type: "FeatureCollection", features, warning: "the image has no CRS: coordinates are image pixels (x to the right, y down)" };
+}
+
+function downloadGeojson() {
+  const gj = state.result.geojson || pixelGeojson();
+  const blob = new Blob([JSON.stringify(gj, null, 1)], { type: "application/geo+json" });
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  const stem = state.image ? state.image.name.replace(/\.[^.]*$/, "") : "earthgpt";
+  a.download = `${stem}.geojson`;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 1000);
+}
+
+// ----- chat ---------------------------------------------------------------------------------------------------------
+
+function addMessage(role, text) {
+  const li = document.createElement("li");
+  li.className = role;
+  li.textContent = text;
+  $("messages").appendChild(li);
+  li.scrollIntoView({ block: "end" });
+  return li;
+}
+
+function resetChat() {
+  state.messages = [];
+  state.prompts = [];
+  state.draft = null;
+  $("prompt-list").replaceChildren();
+  $("messages").replaceChildren();
+  setResult({});
+}
+
+async function ask(ev) {
+  ev.preventDefault();
+  const text = $("question").value.trim();
+  if (!text || state.busy) return;
+  const content = [];
+  if (state.image && !state.messages.length) content.push({ type: "image_url", image_url: { url: state.image.dataUrl } });
+  content.push({ type: "text", text });
+  const message = { role: "user", content: content.length === 1 ? text : content };
+  const body = {
+    model: state.model,
+    messages: [...state.messages, message],
+    max_tokens: Number($("max-tokens").value) || 256,
+    temperature: 0,
+  };
+  if (state.prompts.length) body.earthgpt = { prompts: state.prompts };
+  state.busy = true;
+  $("send").disabled = true;
+  addMessage("user", text);
+  setStatus("thinking ...");
+  try {
+    const resp = await fetch("v1/chat/completions", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+    if (!resp.ok) throw new Error(await errorMessage(resp));
+    const data = await resp.json();
+    const answer = data.choices[0].message;
+    state.messages = [...body.messages, { role: "assistant", content: answer.content ?? "" }];
+    addMessage("assistant", answer.content ?? "");
+    $("question").value = "";
+    setResult(answer.earthgpt || {});
+    const ext = answer.earthgpt || {};
+    const warn = (ext.warnings || []).concat(ext.geojson && ext.geojson.warning ? [ext.geojson.warning] : []);
+    setStatus(`${state.result.boxes.length} boxes, ${state.result.masks.length} masks${warn.length ? "; " + warn.join("; ") : ""}`);
+  } catch (e) {
+    addMessage("error", e.message);
+    setStatus(e.message, true);
+  } finally {
+    state.busy = false;
+    $("send").disabled = false;
+  }
+}
+
+async function loadModelName() {
+  try {
+    const resp = await fetch("v1/models");
+    if (!resp.ok) return;
+    const data = await resp.json();
+    if (data.data && data.data.length) {
+      state.model = data.data[0].id;
+      $("model-name").textContent = state.model;
+    }
+  } catch (e) {
+    /* the page still works; the request names the default model */
+  }
+}
+
+// ----- wiring -------------------------------------------------------------------------------------------------------
+
+$("file-input").addEventListener("change", (ev) => ev.target.files.length && openFile(ev.target.files[0]));
+const zone = $("drop-zone");
+zone.addEventListener("dragover", (ev) => {
+  ev.preventDefault();
+  zone.classList.add("dragging");
+});
+zone.addEventListener("dragleave", () => zone.classList.remove("dragging"));
+zone.addEventListener("drop", (ev) => {
+  ev.preventDefault();
+  zone.classList.remove("dragging");
+  if (ev.dataTransfer.files.length) openFile(ev.dataTransfer.files[0]);
+});
+for (const id of ["layer-prompts", "layer-boxes", "layer-masks", "layer-labels"]) $(id).addEventListener("change", render);
+$("clear-prompts").addEventListener("click", clearPrompts);
+$("download-geojson").addEventListener("click", downloadGeojson);
+$("ask-form").addEventListener("submit", ask);
+$("new-chat").addEventListener("click", () => {
+  resetChat();
+  render();
+  setStatus("new chat");
+});
+$("question").addEventListener("keydown", (ev) => {
+  if (ev.key === "Enter" && !ev.shiftKey) ask(ev);
+});
+loadModelName();
+render();

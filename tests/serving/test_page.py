@@ -1,0 +1,311 @@
+"""The web page in headless Chromium (playwright, Debian's `chromium`): open a real sen2ships GeoTIFF (server-side
+preview), draw a box prompt, ask, and check the canvas pixels and the DOM for the drawn prompt and the answer's
+boxes and masks, layer toggles and the GeoJSON download. Skips only when no browser is installed."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+pytest.importorskip("fastapi")
+uvicorn = pytest.importorskip("uvicorn")
+
+from fastapi import FastAPI  # noqa: E402
+
+from earthgpt.geometry.prompts import RleMask  # noqa: E402
+from earthgpt.serving.page import page_router  # noqa: E402
+
+HONOLULU = Path("sen2ships") / "sen2ships" / "honolulu" / "honolulu_rgb.tiff"
+PROMPT_COLOR = (0xFF, 0xD4, 0x00)
+
+
+def chromium_path() -> str | None:
+    """Debian's chromium (or $EARTHGPT_CHROMIUM); None when absent."""
+    env = os.environ.get("EARTHGPT_CHROMIUM")
+    if env:
+        return env if Path(env).is_file() else None
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed: pip install earthgpt[dev]")
+    exe = chromium_path()
+    if exe is None:
+        pytest.skip("no Chromium browser found: apt-get install chromium (or set EARTHGPT_CHROMIUM)")
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True)
+        yield b
+        b.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def live_server(app: FastAPI) -> Iterator[str]:
+    """``app`` served by uvicorn on 127.0.0.1 in a thread; yields the base URL."""
+    port = _free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the test server did not start")
+        time.sleep(0.05)
+    try:
+        yield f"http://127.0.0.1:{port}/"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def honolulu(data_root: Path) -> Path:
+    path = data_root / HONOLULU
+    if not path.is_file():
+        pytest.skip(f"{path} is absent from the shared data")
+    return path
+
+
+# ----- helpers run in the page ----------------------------------------------------------------------------------------
+
+_PIXELS = (
+    "([x, y, w, h]) => Array.from(document.getElementById('canvas').getContext('2d').getImageData(x, y, w, h).data)"
+)
+
+
+def pixels(page: Any, rect: tuple[int, int, int, int]) -> np.ndarray:
+    """[h, w, 3] canvas pixels of ``rect`` (x, y, w, h in canvas pixels)."""
+    x, y, w, h = rect
+    data = np.asarray(page.evaluate(_PIXELS, [x, y, w, h]), dtype=np.uint8)
+    return data.reshape(h, w, 4)[:, :, :3]
+
+
+def near(colour: tuple[int, int, int], px: np.ndarray, tol: int = 40) -> int:
+    """How many pixels of ``px`` [..., 3] lie within ``tol`` of ``colour`` on every channel."""
+    return int((np.abs(px.astype(int) - np.asarray(colour)) <= tol).all(axis=-1).sum())
+
+
+def hex_rgb(text: str) -> tuple[int, int, int]:
+    return int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16)
+
+
+def open_image(page: Any, path: Path) -> float:
+    """Open ``path`` through the file input; the canvas scale (canvas px per image px) once it is shown."""
+    page.set_input_files("#file-input", str(path))
+    page.wait_for_function("document.getElementById('drop-zone').classList.contains('loaded')", timeout=20_000)
+    return float(page.evaluate("document.getElementById('canvas').width")) / 424.0
+
+
+def draw_box(page: Any, x1: int, y1: int, x2: int, y2: int) -> None:
+    """Drag on the canvas from (x1, y1) to (x2, y2), in canvas pixels."""
+    box = page.locator("#canvas").bounding_box()
+    page.mouse.move(box["x"] + x1, box["y"] + y1)
+    page.mouse.down()
+    page.mouse.move(box["x"] + x2, box["y"] + y2, steps=6)
+    page.mouse.up()
+
+
+# ----- a page over the routes alone, the chat answer given by the test --------------------------------------------------
+
+
+def _answer(width: int, height: int) -> dict[str, Any]:
+    """A chat completion carrying an HBB, an OBB, a polygon mask and an RLE-only mask, in image pixels."""
+    rle = np.zeros((height, width), dtype=bool)
+    rle[250:300, 20:80] = True
+    return {
+        "id": "chatcmpl-test",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "tiny",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {
+                    "role": "assistant",
+                    "content": "two ships",
+                    "earthgpt": {
+                        "boxes": [
+                            {"kind": "hbb", "coords": [250, 30, 350, 90], "label": "ship", "score": 0.9},
+                            {
+                                "kind": "obb",
+                                "coords": [300, 150, 380, 170, 370, 210, 290, 190],
+                                "label": "harbor",
+                                "score": None,
+                            },
+                        ],
+                        "masks": [
+                            {"label": "pier", "polygons": [[30, 120, 120, 120, 120, 200, 30, 200]]},
+                            {"rle": RleMask.from_array(rle).to_dict()},
+                        ],
+                        "geojson": {"type": "FeatureCollection", "features": [], "crs": {"type": "name"}},
+                    },
+                },
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3},
+    }
+
+
+def test_page_draws_prompt_boxes_masks_toggles_layers_and_downloads_geojson(
+    browser: Any, honolulu: Path, tmp_path: Path
+) -> None:
+    app = FastAPI()
+    app.include_router(page_router())
+    sent: list[dict[str, Any]] = []
+    answer = _answer(424, 316)
+
+    def fulfil(route: Any) -> None:
+        sent.append(json.loads(route.request.post_data))
+        route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
+
+    with live_server(app) as url:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+        page.route("**/v1/chat/completions", fulfil)
+        page.goto(url)
+        scale = open_image(page, honolulu)
+        assert "424 x 316 px; CRS EPSG:3857" in page.inner_text("#image-info")
+        assert "profile uint16" in page.inner_text("#image-info")  # 16-bit: the server's preview is shown
+
+        before = pixels(page, (100, 100, 201, 201))
+        draw_box(page, 100, 100, 300, 300)
+        assert page.get_attribute("#canvas", "data-prompts") == "1"
+        assert page.input_value("#question").strip() == "<region1>"
+        after = pixels(page, (100, 100, 201, 201))
+        edge = np.zeros(after.shape[:2], dtype=bool)
+        edge[:3, :] = edge[-3:, :] = edge[:, :3] = edge[:, -3:] = True
+        assert near(PROMPT_COLOR, after[edge]) > 300  # the prompt's outline is drawn ...
+        np.testing.assert_array_equal(after[20:-20, 20:-20], before[20:-20, 20:-20])  # ... and nothing inside it
+
+        page.fill("#question", "What is in <region1>?")
+        page.click("#send")
+        page.wait_for_selector("#messages li.assistant")
+        assert page.inner_text("#messages li.assistant") == "two ships"
+
+        body = sent[0]
+        assert body["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/tiff;base64,")
+        assert body["messages"][0]["content"][1] == {"type": "text", "text": "What is in <region1>?"}
+        (prompt,) = body["earthgpt"]["prompts"]
+        assert prompt["kind"] == "box"
+        np.testing.assert_allclose(prompt["points"], [[100 / scale] * 2, [300 / scale] * 2], atol=1.0 / scale)
+
+        assert page.get_attribute("#canvas", "data-boxes") == "2"
+        assert page.get_attribute("#canvas", "data-masks") == "2"
+        items = page.locator("#result-list li")
+        assert items.count() == 4
+        page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+        print(f"screenshot: {tmp_path / 'page.png'}")
+
+        hbb = [round(v * scale) for v in (250, 30, 350, 90)]
+        ship_colour = hex_rgb(items.nth(0).get_attribute("data-color"))
+        strip = (hbb[0] + 20, hbb[3] - 2, hbb[2] - hbb[0] - 40, 5)  # along the bottom edge, away from the label
+        assert near(ship_colour, pixels(page, strip), tol=10) > 50
+
+        pier = tuple(round(v * scale) for v in (50, 140, 50, 40))  # inside the polygon mask
+        rle_in = tuple(round(v * scale) for v in (30, 260, 40, 30))  # inside the RLE mask
+        outside = tuple(round(v * scale) for v in (150, 230, 60, 15))  # in no layer
+        shown = {k: pixels(page, r).astype(int) for k, r in (("pier", pier), ("rle", rle_in), ("out", outside))}
+        page.uncheck("#layer-masks")
+        assert page.get_attribute("#canvas", "data-masks") == "0"
+        hidden = {k: pixels(page, r).astype(int) for k, r in (("pier", pier), ("rle", rle_in), ("out", outside))}
+        assert np.abs(shown["pier"] - hidden["pier"]).mean() > 20
+        assert np.abs(shown["rle"] - hidden["rle"]).mean() > 20
+        np.testing.assert_array_equal(shown["out"], hidden["out"])
+
+        page.uncheck("#layer-boxes")
+        assert page.get_attribute("#canvas", "data-boxes") == "0"
+        assert near(ship_colour, pixels(page, strip), tol=10) < 5
+        page.uncheck("#layer-prompts")
+        assert near(PROMPT_COLOR, pixels(page, (100, 100, 201, 201))[edge]) < 5
+
+        with page.expect_download() as download:
+            page.click("#download-geojson")
+        saved = tmp_path / "out.geojson"
+        download.value.save_as(saved)
+        assert json.loads(saved.read_text()) == answer["choices"][0]["message"]["earthgpt"]["geojson"]
+        page.close()
+
+
+def test_page_builds_pixel_geojson_without_a_crs_and_shows_errors(
+    browser: Any, data_root: Path, tmp_path: Path
+) -> None:
+    jpg = next(iter(sorted((data_root / "rsscn7").rglob("*.jpg"))), None)
+    if jpg is None:
+        pytest.skip("no rsscn7 JPEG in the shared data")
+    app = FastAPI()
+    app.include_router(page_router())
+    answer = _answer(400, 400)
+    del answer["choices"][0]["message"]["earthgpt"]["geojson"]
+    replies = [
+        {
+            "status": 400,
+            "content_type": "application/json",
+            "body": json.dumps(
+                {
+                    "error": {
+                        "message": "this model has no prompt encoder",
+                        "type": "invalid_request_error",
+                        "param": "earthgpt.prompts",
+                        "code": None,
+                    }
+                }
+            ),
+        },
+        {"status": 200, "content_type": "application/json", "body": json.dumps(answer)},
+    ]
+    with live_server(app) as url:
+        page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+        page.route("**/v1/chat/completions", lambda route: route.fulfill(**replies.pop(0)))
+        page.goto(url)
+        page.set_input_files("#file-input", str(jpg))
+        page.wait_for_function("document.getElementById('drop-zone').classList.contains('loaded')")
+        assert "no CRS" in page.inner_text("#image-info")
+        page.check("#tool-point")
+        box = page.locator("#canvas").bounding_box()
+        page.mouse.click(box["x"] + 50, box["y"] + 60)
+        assert page.get_attribute("#canvas", "data-prompts") == "1"
+        page.fill("#question", "What is <region1>?")
+        page.click("#send")
+        page.wait_for_selector("#messages li.error")
+        assert "no prompt encoder" in page.inner_text("#messages li.error")
+        assert "no prompt encoder" in page.inner_text("#status")
+        page.click("#send")
+        page.wait_for_selector("#messages li.assistant")
+        with page.expect_download() as download:
+            page.click("#download-geojson")
+        saved = tmp_path / "pixels.geojson"
+        download.value.save_as(saved)
+        gj = json.loads(saved.read_text())
+        assert "no CRS" in gj["warning"]
+        assert [f["geometry"]["type"] for f in gj["features"]] == ["Polygon", "Polygon", "MultiPolygon"]
+        assert gj["features"][0]["geometry"]["coordinates"][0] == [
+            [250, 30],
+            [350, 30],
+            [350, 90],
+            [250, 90],
+            [250, 30],
+        ]
+        assert gj["features"][2]["geometry"]["coordinates"] == [
+            [[[30, 120], [120, 120], [120, 200], [30, 200], [30, 120]]]
+        ]
+        page.close()
