@@ -4,6 +4,7 @@ boxes and masks, layer toggles and the GeoJSON download. Skips only when no brow
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -88,6 +89,13 @@ def honolulu(data_root: Path) -> Path:
 
 # ----- helpers run in the page ----------------------------------------------------------------------------------------
 
+_DROP = """([b64, name]) => {
+  const bin = atob(b64);
+  const bytes = Uint8Array.from(bin, (c) => c.charCodeAt(0));
+  const dt = new DataTransfer();
+  dt.items.add(new File([bytes], name, { type: "image/jpeg" }));
+  return dt;
+}"""
 _PIXELS = (
     "([x, y, w, h]) => Array.from(document.getElementById('canvas').getContext('2d').getImageData(x, y, w, h).data)"
 )
@@ -197,6 +205,12 @@ def test_page_draws_prompt_boxes_masks_toggles_layers_and_downloads_geojson(
         assert near(PROMPT_COLOR, after[edge]) > 300  # the prompt's outline is drawn ...
         np.testing.assert_array_equal(after[20:-20, 20:-20], before[20:-20, 20:-20])  # ... and nothing inside it
 
+        page.fill("#bands", "3,2,1")
+        page.dispatch_event("#bands", "change")
+        page.wait_for_function("document.getElementById('image-info').textContent.includes('bands 3,2,1')")
+        assert page.get_attribute("#canvas", "data-prompts") == "1"  # a new picture, the same prompts
+        assert not np.array_equal(pixels(page, (100, 100, 201, 201)), after)
+
         page.fill("#question", "What is in <region1>?")
         page.click("#send")
         page.wait_for_selector("#messages li.assistant")
@@ -277,9 +291,10 @@ def test_page_builds_pixel_geojson_without_a_crs_and_shows_errors(
         page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
         page.route("**/v1/chat/completions", lambda route: route.fulfill(**replies.pop(0)))
         page.goto(url)
-        page.set_input_files("#file-input", str(jpg))
+        drop = page.evaluate_handle(_DROP, [base64.b64encode(jpg.read_bytes()).decode(), jpg.name])
+        page.dispatch_event("#drop-zone", "drop", {"dataTransfer": drop})
         page.wait_for_function("document.getElementById('drop-zone').classList.contains('loaded')")
-        assert "no CRS" in page.inner_text("#image-info")
+        assert f"{jpg.name}: 400 x 400 px; no CRS" in page.inner_text("#image-info")
         page.check("#tool-point")
         box = page.locator("#canvas").bounding_box()
         page.mouse.click(box["x"] + 50, box["y"] + 60)

@@ -93,6 +93,7 @@ async function openFile(file) {
     }
     if (image === null) image = await serverPreview(file);
     image.name = file.name;
+    image.file = file;
     image.dataUrl = dataUrl.replace(/^data:[^;,]*/, `data:${mediaType(file)}`);
     setImage(image);
     setStatus(`${file.name}: ${image.width} x ${image.height} px`);
@@ -125,6 +126,28 @@ async function serverPreview(file) {
   };
 }
 
+async function reviewRaster() {
+  // a new profile or band choice for the raster on screen: only the picture changes (same pixels, same chat)
+  const image = state.image;
+  if (!image || !image.profile) return;
+  setStatus(`previewing ${image.name} ...`);
+  try {
+    const p = await serverPreview(image.file);
+    Object.assign(image, { bitmap: p.bitmap, profile: p.profile, displayBands: p.displayBands });
+    showInfo(image);
+    render();
+    setStatus(`${image.name}: profile ${p.profile}, bands ${p.displayBands.join(",")}`);
+  } catch (e) {
+    setStatus(`${image.name}: ${e.message}`, true);
+  }
+}
+
+function showInfo(image) {
+  const geo = image.crs ? `CRS ${image.crs}, transform [${image.transform.map((v) => round2(v)).join(", ")}]` : "no CRS (pixel coordinates)";
+  const shown = image.profile ? `; preview: profile ${image.profile}, bands ${image.displayBands.join(",")}` : "";
+  $("image-info").textContent = `${image.name}: ${image.width} x ${image.height} px; ${geo}${shown}`;
+}
+
 function setImage(image) {
   state.image = image;
   resetChat();
@@ -132,9 +155,7 @@ function setImage(image) {
   canvas.width = Math.max(1, Math.round(image.width * view.scale));
   canvas.height = Math.max(1, Math.round(image.height * view.scale));
   $("drop-zone").classList.add("loaded");
-  const geo = image.crs ? `CRS ${image.crs}, transform [${image.transform.map((v) => round2(v)).join(", ")}]` : "no CRS (pixel coordinates)";
-  const shown = image.profile ? `; preview: profile ${image.profile}, bands ${image.displayBands.join(",")}` : "";
-  $("image-info").textContent = `${image.name}: ${image.width} x ${image.height} px; ${geo}${shown}`;
+  showInfo(image);
   render();
 }
 
@@ -541,6 +562,8 @@ zone.addEventListener("drop", (ev) => {
   if (ev.dataTransfer.files.length) openFile(ev.dataTransfer.files[0]);
 });
 for (const id of ["layer-prompts", "layer-boxes", "layer-masks", "layer-labels"]) $(id).addEventListener("change", render);
+$("profile").addEventListener("change", reviewRaster);
+$("bands").addEventListener("change", reviewRaster);
 $("clear-prompts").addEventListener("click", clearPrompts);
 $("download-geojson").addEventListener("click", downloadGeojson);
 $("ask-form").addEventListener("submit", ask);
