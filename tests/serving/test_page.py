@@ -117,6 +117,18 @@ def hex_rgb(text: str) -> tuple[int, int, int]:
     return int(text[1:3], 16), int(text[3:5], 16), int(text[5:7], 16)
 
 
+def new_page(browser: Any) -> tuple[Any, list[str]]:
+    """A page and the list its uncaught script errors and console errors are collected in (a 4xx answer the page
+    shows is no script error)."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+    errors: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on(
+        "console", lambda m: errors.append(m.text) if m.type == "error" and "Failed to load" not in m.text else None
+    )
+    return page, errors
+
+
 def open_image(page: Any, path: Path) -> float:
     """Open ``path`` through the file input; the canvas scale (canvas px per image px) once it is shown."""
     page.set_input_files("#file-input", str(path))
@@ -188,7 +200,7 @@ def test_page_draws_prompt_boxes_masks_toggles_layers_and_downloads_geojson(
         route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
 
     with live_server(app) as url:
-        page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+        page, errors = new_page(browser)
         page.route("**/v1/chat/completions", fulfil)
         page.goto(url)
         scale = open_image(page, honolulu)
@@ -257,6 +269,7 @@ def test_page_draws_prompt_boxes_masks_toggles_layers_and_downloads_geojson(
         saved = tmp_path / "out.geojson"
         download.value.save_as(saved)
         assert json.loads(saved.read_text()) == answer["choices"][0]["message"]["earthgpt"]["geojson"]
+        assert errors == []  # no script error on the way
         page.close()
 
 
@@ -288,8 +301,14 @@ def test_page_builds_pixel_geojson_without_a_crs_and_shows_errors(
         {"status": 200, "content_type": "application/json", "body": json.dumps(answer)},
     ]
     with live_server(app) as url:
-        page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
-        page.route("**/v1/chat/completions", lambda route: route.fulfill(**replies.pop(0)))
+        page, errors = new_page(browser)
+        sent: list[dict[str, Any]] = []
+
+        def fulfil(route: Any) -> None:
+            sent.append(json.loads(route.request.post_data))
+            route.fulfill(**replies.pop(0))
+
+        page.route("**/v1/chat/completions", fulfil)
         page.goto(url)
         drop = page.evaluate_handle(_DROP, [base64.b64encode(jpg.read_bytes()).decode(), jpg.name])
         page.dispatch_event("#drop-zone", "drop", {"dataTransfer": drop})
@@ -299,13 +318,29 @@ def test_page_builds_pixel_geojson_without_a_crs_and_shows_errors(
         box = page.locator("#canvas").bounding_box()
         page.mouse.click(box["x"] + 50, box["y"] + 60)
         assert page.get_attribute("#canvas", "data-prompts") == "1"
-        page.fill("#question", "What is <region1>?")
+        page.check("#tool-scribble")
+        page.mouse.move(box["x"] + 200, box["y"] + 200)
+        page.mouse.down()
+        for k in range(1, 6):
+            page.mouse.move(box["x"] + 200 + 20 * k, box["y"] + 200 + 10 * (k % 2))
+        page.mouse.up()
+        assert page.get_attribute("#canvas", "data-prompts") == "2"
+        assert page.input_value("#question").split() == ["<region1>", "<region2>"]
+        page.fill("#question", "Is <region1> part of <region2>?")
         page.click("#send")
         page.wait_for_selector("#messages li.error")
         assert "no prompt encoder" in page.inner_text("#messages li.error")
         assert "no prompt encoder" in page.inner_text("#status")
         page.click("#send")
         page.wait_for_selector("#messages li.assistant")
+        assert sent[0] == sent[1]  # a refused question is not kept in the history: the retry sends the same
+        point, scribble = sent[1]["earthgpt"]["prompts"]
+        scale = float(page.evaluate("document.getElementById('canvas').width")) / 400.0
+        assert point["kind"] == "point"
+        np.testing.assert_allclose(point["points"], [[50 / scale, 60 / scale]], atol=1.0 / scale)
+        assert scribble["kind"] == "scribble" and len(scribble["strokes"]) == 1
+        np.testing.assert_allclose(scribble["strokes"][0][0], [200 / scale, 200 / scale], atol=1.0 / scale)
+        assert len(scribble["strokes"][0]) == 6
         with page.expect_download() as download:
             page.click("#download-geojson")
         saved = tmp_path / "pixels.geojson"
@@ -323,4 +358,5 @@ def test_page_builds_pixel_geojson_without_a_crs_and_shows_errors(
         assert gj["features"][2]["geometry"]["coordinates"] == [
             [[[30, 120], [120, 120], [120, 200], [30, 200], [30, 120]]]
         ]
+        assert errors == []  # no script error on the way
         page.close()
