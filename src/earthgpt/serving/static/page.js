@@ -162,9 +162,9 @@ function setImage(image) {
 // ----- drawing prompts ----------------------------------------------------------------------------------------------
 
 function toImage(ev) {
-  const r = canvas.getBoundingClientRect();
-  const x = (ev.clientX - r.left) / view.scale;
-  const y = (ev.clientY - r.top) / view.scale;
+  const r = canvas.getBoundingClientRect(); // CSS pixels; the canvas may be shown smaller than its own size
+  const x = ((ev.clientX - r.left) * (canvas.width / r.width)) / view.scale;
+  const y = ((ev.clientY - r.top) * (canvas.height / r.height)) / view.scale;
   return [round2(Math.min(Math.max(x, 0), state.image.width)), round2(Math.min(Math.max(y, 0), state.image.height))];
 }
 
