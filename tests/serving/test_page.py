@@ -224,6 +224,7 @@ def test_page_draws_prompt_boxes_masks_toggles_layers_and_downloads_geojson(
         assert not np.array_equal(pixels(page, (100, 100, 201, 201)), after)
 
         page.fill("#question", "What is in <region1>?")
+        page.fill("#views", "region:1")
         page.click("#send")
         page.wait_for_selector("#messages li.assistant")
         assert page.inner_text("#messages li.assistant") == "two ships"
@@ -231,6 +232,7 @@ def test_page_draws_prompt_boxes_masks_toggles_layers_and_downloads_geojson(
         body = sent[0]
         assert body["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/tiff;base64,")
         assert body["messages"][0]["content"][1] == {"type": "text", "text": "What is in <region1>?"}
+        assert body["earthgpt"]["views"] == "region:1"
         (prompt,) = body["earthgpt"]["prompts"]
         assert prompt["kind"] == "box"
         np.testing.assert_allclose(prompt["points"], [[100 / scale] * 2, [300 / scale] * 2], atol=1.0 / scale)
@@ -334,6 +336,7 @@ def test_page_builds_pixel_geojson_without_a_crs_and_shows_errors(
         page.click("#send")
         page.wait_for_selector("#messages li.assistant")
         assert sent[0] == sent[1]  # a refused question is not kept in the history: the retry sends the same
+        assert set(sent[1]["earthgpt"]) == {"prompts"}  # no zoom plan given: the model's default
         point, scribble = sent[1]["earthgpt"]["prompts"]
         scale = float(page.evaluate("document.getElementById('canvas').width")) / 400.0
         assert point["kind"] == "point"

@@ -223,6 +223,10 @@ function addPrompt(prompt) {
   const li = document.createElement("li");
   li.textContent = `${name} ${describePrompt(prompt)}`;
   $("prompt-list").appendChild(li);
+  const plan = document.createElement("option");
+  plan.value = `region:${state.prompts.length}`;
+  plan.dataset.region = "1";
+  $("view-plans").appendChild(plan);
   render();
 }
 
@@ -232,6 +236,7 @@ function clearPrompts() {
     return;
   }
   state.prompts = [];
+  forgetRegionPlans();
   $("prompt-list").replaceChildren();
   $("question").value = $("question").value.replace(/\s*<region\d+>/g, "");
   render();
@@ -484,7 +489,12 @@ function addMessage(role, text) {
   return li;
 }
 
+function forgetRegionPlans() {
+  for (const o of $("view-plans").querySelectorAll("option[data-region]")) o.remove();
+}
+
 function resetChat() {
+  forgetRegionPlans();
   state.messages = [];
   state.prompts = [];
   state.draft = null;
@@ -507,7 +517,8 @@ async function ask(ev) {
     max_tokens: Number($("max-tokens").value) || 256,
     temperature: 0,
   };
-  if (state.prompts.length) body.earthgpt = { prompts: state.prompts };
+  const views = $("views").value.trim();
+  if (state.prompts.length || views) body.earthgpt = { prompts: state.prompts, ...(views ? { views } : {}) };
   state.busy = true;
   $("send").disabled = true;
   addMessage("user", text);
