@@ -31,9 +31,8 @@ def data_root() -> Path:
     return root
 
 
-@pytest.fixture()
-def tiny_model_dir(tmp_path: Path) -> Path:
-    """A random-weight tiny model directory with its tokenizer, and a black ``scene.png`` beside it."""
+def write_tiny_model(root: Path) -> Path:
+    """A random-weight tiny model directory ``root/model`` with its tokenizer, and a black ``root/scene.png``."""
     import numpy as np
     import torch
     from PIL import Image
@@ -46,8 +45,14 @@ def tiny_model_dir(tmp_path: Path) -> Path:
         ["USER: what is here? ASSISTANT: a harbour with ships, grass field forest"] * 30, vocab_size=300
     )
     torch.manual_seed(0)
-    out = tmp_path / "model"
+    out = root / "model"
     build_model(tiny_config(**token_ids(tok))).save_pretrained(out)
     tok.save_pretrained(out)
-    Image.fromarray(np.zeros((32, 32, 3), dtype=np.uint8)).save(tmp_path / "scene.png")
+    Image.fromarray(np.zeros((32, 32, 3), dtype=np.uint8)).save(root / "scene.png")
     return out
+
+
+@pytest.fixture()
+def tiny_model_dir(tmp_path: Path) -> Path:
+    """A random-weight tiny model directory with its tokenizer, and a black ``scene.png`` beside it."""
+    return write_tiny_model(tmp_path)

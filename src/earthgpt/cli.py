@@ -317,6 +317,10 @@ def _use_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
 
     add_scene_parser(sub)
 
+    from earthgpt.serving.cli import add_parser as add_serve_parser  # `earthgpt serve`: options and handler
+
+    add_serve_parser(sub)
+
 
 def build_parser(only: str | None = None) -> argparse.ArgumentParser:
     """The whole parser; with ``only`` (a subcommand name), the generated flags of the other subcommands are left out
