@@ -8,24 +8,17 @@ import base64
 import json
 import os
 import shutil
-import socket
-import threading
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
+from earthgpt.geometry.prompts import RleMask
+
 pytest.importorskip("fastapi")
-uvicorn = pytest.importorskip("uvicorn")
-
-from fastapi import FastAPI  # noqa: E402
-
-from earthgpt.geometry.prompts import RleMask  # noqa: E402
-from earthgpt.serving.page import page_router  # noqa: E402
+pytest.importorskip("uvicorn")
 
 HONOLULU = Path("sen2ships") / "sen2ships" / "honolulu" / "honolulu_rgb.tiff"
 PROMPT_COLOR = (0xFF, 0xD4, 0x00)
@@ -54,29 +47,14 @@ def browser() -> Iterator[Any]:
         b.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+@pytest.fixture(scope="module")
+def base_url(predictor: Any) -> Iterator[str]:
+    """The real app (tiny random model) on a free loopback port; the page is at ``base_url + "/"``."""
+    from earthgpt.serving import ServeSettings, create_app
+    from tests.serving.harness import running
 
-
-@contextmanager
-def live_server(app: FastAPI) -> Iterator[str]:
-    """``app`` served by uvicorn on 127.0.0.1 in a thread; yields the base URL."""
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("the test server did not start")
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}/"
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with running(create_app(predictor, ServeSettings())) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -188,10 +166,9 @@ def _answer(width: int, height: int) -> dict[str, Any]:
 
 
 def test_page_draws_prompt_boxes_masks_toggles_layers_and_downloads_geojson(
-    browser: Any, honolulu: Path, tmp_path: Path
+    browser: Any, base_url: str, honolulu: Path, tmp_path: Path
 ) -> None:
-    app = FastAPI()
-    app.include_router(page_router())
+    """The page and the preview are the real server's; the chat answer is the test's (with boxes and masks)."""
     sent: list[dict[str, Any]] = []
     answer = _answer(424, 316)
 
@@ -199,90 +176,87 @@ def test_page_draws_prompt_boxes_masks_toggles_layers_and_downloads_geojson(
         sent.append(json.loads(route.request.post_data))
         route.fulfill(status=200, content_type="application/json", body=json.dumps(answer))
 
-    with live_server(app) as url:
-        page, errors = new_page(browser)
-        page.route("**/v1/chat/completions", fulfil)
-        page.goto(url)
-        scale = open_image(page, honolulu)
-        assert "424 x 316 px; CRS EPSG:3857" in page.inner_text("#image-info")
-        assert "profile uint16" in page.inner_text("#image-info")  # 16-bit: the server's preview is shown
+    page, errors = new_page(browser)
+    page.route("**/v1/chat/completions", fulfil)
+    page.goto(base_url + "/")
+    scale = open_image(page, honolulu)
+    assert "424 x 316 px; CRS EPSG:3857" in page.inner_text("#image-info")
+    assert "profile uint16" in page.inner_text("#image-info")  # 16-bit: the server's preview is shown
 
-        before = pixels(page, (100, 100, 201, 201))
-        draw_box(page, 100, 100, 300, 300)
-        assert page.get_attribute("#canvas", "data-prompts") == "1"
-        assert page.input_value("#question").strip() == "<region1>"
-        after = pixels(page, (100, 100, 201, 201))
-        edge = np.zeros(after.shape[:2], dtype=bool)
-        edge[:3, :] = edge[-3:, :] = edge[:, :3] = edge[:, -3:] = True
-        assert near(PROMPT_COLOR, after[edge]) > 300  # the prompt's outline is drawn ...
-        np.testing.assert_array_equal(after[20:-20, 20:-20], before[20:-20, 20:-20])  # ... and nothing inside it
+    before = pixels(page, (100, 100, 201, 201))
+    draw_box(page, 100, 100, 300, 300)
+    assert page.get_attribute("#canvas", "data-prompts") == "1"
+    assert page.input_value("#question").strip() == "<region1>"
+    after = pixels(page, (100, 100, 201, 201))
+    edge = np.zeros(after.shape[:2], dtype=bool)
+    edge[:3, :] = edge[-3:, :] = edge[:, :3] = edge[:, -3:] = True
+    assert near(PROMPT_COLOR, after[edge]) > 300  # the prompt's outline is drawn ...
+    np.testing.assert_array_equal(after[20:-20, 20:-20], before[20:-20, 20:-20])  # ... and nothing inside it
 
-        page.fill("#bands", "3,2,1")
-        page.dispatch_event("#bands", "change")
-        page.wait_for_function("document.getElementById('image-info').textContent.includes('bands 3,2,1')")
-        assert page.get_attribute("#canvas", "data-prompts") == "1"  # a new picture, the same prompts
-        assert not np.array_equal(pixels(page, (100, 100, 201, 201)), after)
+    page.fill("#bands", "3,2,1")
+    page.dispatch_event("#bands", "change")
+    page.wait_for_function("document.getElementById('image-info').textContent.includes('bands 3,2,1')")
+    assert page.get_attribute("#canvas", "data-prompts") == "1"  # a new picture, the same prompts
+    assert not np.array_equal(pixels(page, (100, 100, 201, 201)), after)
 
-        page.fill("#question", "What is in <region1>?")
-        page.fill("#views", "region:1")
-        page.click("#send")
-        page.wait_for_selector("#messages li.assistant")
-        assert page.inner_text("#messages li.assistant") == "two ships"
+    page.fill("#question", "What is in <region1>?")
+    page.fill("#views", "region:1")
+    page.click("#send")
+    page.wait_for_selector("#messages li.assistant")
+    assert page.inner_text("#messages li.assistant") == "two ships"
 
-        body = sent[0]
-        assert body["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/tiff;base64,")
-        assert body["messages"][0]["content"][1] == {"type": "text", "text": "What is in <region1>?"}
-        assert body["earthgpt"]["views"] == "region:1"
-        (prompt,) = body["earthgpt"]["prompts"]
-        assert prompt["kind"] == "box"
-        np.testing.assert_allclose(prompt["points"], [[100 / scale] * 2, [300 / scale] * 2], atol=1.0 / scale)
+    body = sent[0]
+    assert body["messages"][0]["content"][0]["image_url"]["url"].startswith("data:image/tiff;base64,")
+    assert body["messages"][0]["content"][1] == {"type": "text", "text": "What is in <region1>?"}
+    assert body["earthgpt"]["views"] == "region:1"
+    (prompt,) = body["earthgpt"]["prompts"]
+    assert prompt["kind"] == "box"
+    np.testing.assert_allclose(prompt["points"], [[100 / scale] * 2, [300 / scale] * 2], atol=1.0 / scale)
 
-        assert page.get_attribute("#canvas", "data-boxes") == "2"
-        assert page.get_attribute("#canvas", "data-masks") == "2"
-        items = page.locator("#result-list li")
-        assert items.count() == 4
-        page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
-        print(f"screenshot: {tmp_path / 'page.png'}")
+    assert page.get_attribute("#canvas", "data-boxes") == "2"
+    assert page.get_attribute("#canvas", "data-masks") == "2"
+    items = page.locator("#result-list li")
+    assert items.count() == 4
+    page.screenshot(path=str(tmp_path / "page.png"), full_page=True)
+    print(f"screenshot: {tmp_path / 'page.png'}")
 
-        hbb = [round(v * scale) for v in (250, 30, 350, 90)]
-        ship_colour = hex_rgb(items.nth(0).get_attribute("data-color"))
-        strip = (hbb[0] + 20, hbb[3] - 2, hbb[2] - hbb[0] - 40, 5)  # along the bottom edge, away from the label
-        assert near(ship_colour, pixels(page, strip), tol=10) > 50
+    hbb = [round(v * scale) for v in (250, 30, 350, 90)]
+    ship_colour = hex_rgb(items.nth(0).get_attribute("data-color"))
+    strip = (hbb[0] + 20, hbb[3] - 2, hbb[2] - hbb[0] - 40, 5)  # along the bottom edge, away from the label
+    assert near(ship_colour, pixels(page, strip), tol=10) > 50
 
-        pier = tuple(round(v * scale) for v in (50, 140, 50, 40))  # inside the polygon mask
-        rle_in = tuple(round(v * scale) for v in (30, 260, 40, 30))  # inside the RLE mask
-        outside = tuple(round(v * scale) for v in (150, 230, 60, 15))  # in no layer
-        shown = {k: pixels(page, r).astype(int) for k, r in (("pier", pier), ("rle", rle_in), ("out", outside))}
-        page.uncheck("#layer-masks")
-        assert page.get_attribute("#canvas", "data-masks") == "0"
-        hidden = {k: pixels(page, r).astype(int) for k, r in (("pier", pier), ("rle", rle_in), ("out", outside))}
-        assert np.abs(shown["pier"] - hidden["pier"]).mean() > 20
-        assert np.abs(shown["rle"] - hidden["rle"]).mean() > 20
-        np.testing.assert_array_equal(shown["out"], hidden["out"])
+    pier = tuple(round(v * scale) for v in (50, 140, 50, 40))  # inside the polygon mask
+    rle_in = tuple(round(v * scale) for v in (30, 260, 40, 30))  # inside the RLE mask
+    outside = tuple(round(v * scale) for v in (150, 230, 60, 15))  # in no layer
+    shown = {k: pixels(page, r).astype(int) for k, r in (("pier", pier), ("rle", rle_in), ("out", outside))}
+    page.uncheck("#layer-masks")
+    assert page.get_attribute("#canvas", "data-masks") == "0"
+    hidden = {k: pixels(page, r).astype(int) for k, r in (("pier", pier), ("rle", rle_in), ("out", outside))}
+    assert np.abs(shown["pier"] - hidden["pier"]).mean() > 20
+    assert np.abs(shown["rle"] - hidden["rle"]).mean() > 20
+    np.testing.assert_array_equal(shown["out"], hidden["out"])
 
-        page.uncheck("#layer-boxes")
-        assert page.get_attribute("#canvas", "data-boxes") == "0"
-        assert near(ship_colour, pixels(page, strip), tol=10) < 5
-        page.uncheck("#layer-prompts")
-        assert near(PROMPT_COLOR, pixels(page, (100, 100, 201, 201))[edge]) < 5
+    page.uncheck("#layer-boxes")
+    assert page.get_attribute("#canvas", "data-boxes") == "0"
+    assert near(ship_colour, pixels(page, strip), tol=10) < 5
+    page.uncheck("#layer-prompts")
+    assert near(PROMPT_COLOR, pixels(page, (100, 100, 201, 201))[edge]) < 5
 
-        with page.expect_download() as download:
-            page.click("#download-geojson")
-        saved = tmp_path / "out.geojson"
-        download.value.save_as(saved)
-        assert json.loads(saved.read_text()) == answer["choices"][0]["message"]["earthgpt"]["geojson"]
-        assert errors == []  # no script error on the way
-        page.close()
+    with page.expect_download() as download:
+        page.click("#download-geojson")
+    saved = tmp_path / "out.geojson"
+    download.value.save_as(saved)
+    assert json.loads(saved.read_text()) == answer["choices"][0]["message"]["earthgpt"]["geojson"]
+    assert errors == []  # no script error on the way
+    page.close()
 
 
 def test_page_builds_pixel_geojson_without_a_crs_and_shows_errors(
-    browser: Any, data_root: Path, tmp_path: Path
+    browser: Any, base_url: str, data_root: Path, tmp_path: Path
 ) -> None:
     jpg = next(iter(sorted((data_root / "rsscn7").rglob("*.jpg"))), None)
     if jpg is None:
         pytest.skip("no rsscn7 JPEG in the shared data")
-    app = FastAPI()
-    app.include_router(page_router())
     answer = _answer(400, 400)
     del answer["choices"][0]["message"]["earthgpt"]["geojson"]
     replies = [
@@ -302,64 +276,61 @@ def test_page_builds_pixel_geojson_without_a_crs_and_shows_errors(
         },
         {"status": 200, "content_type": "application/json", "body": json.dumps(answer)},
     ]
-    with live_server(app) as url:
-        page, errors = new_page(browser)
-        sent: list[dict[str, Any]] = []
+    page, errors = new_page(browser)
+    sent: list[dict[str, Any]] = []
 
-        def fulfil(route: Any) -> None:
-            sent.append(json.loads(route.request.post_data))
-            route.fulfill(**replies.pop(0))
+    def fulfil(route: Any) -> None:
+        sent.append(json.loads(route.request.post_data))
+        route.fulfill(**replies.pop(0))
 
-        page.route("**/v1/chat/completions", fulfil)
-        page.goto(url)
-        drop = page.evaluate_handle(_DROP, [base64.b64encode(jpg.read_bytes()).decode(), jpg.name])
-        page.dispatch_event("#drop-zone", "drop", {"dataTransfer": drop})
-        page.wait_for_function("document.getElementById('drop-zone').classList.contains('loaded')")
-        assert f"{jpg.name}: 400 x 400 px; no CRS" in page.inner_text("#image-info")
-        page.check("#tool-point")
-        box = page.locator("#canvas").bounding_box()
-        page.mouse.click(box["x"] + 50, box["y"] + 60)
-        assert page.get_attribute("#canvas", "data-prompts") == "1"
-        page.check("#tool-scribble")
-        page.mouse.move(box["x"] + 200, box["y"] + 200)
-        page.mouse.down()
-        for k in range(1, 6):
-            page.mouse.move(box["x"] + 200 + 20 * k, box["y"] + 200 + 10 * (k % 2))
-        page.mouse.up()
-        assert page.get_attribute("#canvas", "data-prompts") == "2"
-        assert page.input_value("#question").split() == ["<region1>", "<region2>"]
-        page.fill("#question", "Is <region1> part of <region2>?")
-        page.click("#send")
-        page.wait_for_selector("#messages li.error")
-        assert "no prompt encoder" in page.inner_text("#messages li.error")
-        assert "no prompt encoder" in page.inner_text("#status")
-        page.click("#send")
-        page.wait_for_selector("#messages li.assistant")
-        assert sent[0] == sent[1]  # a refused question is not kept in the history: the retry sends the same
-        assert set(sent[1]["earthgpt"]) == {"prompts"}  # no zoom plan given: the model's default
-        point, scribble = sent[1]["earthgpt"]["prompts"]
-        scale = float(page.evaluate("document.getElementById('canvas').width")) / 400.0
-        assert point["kind"] == "point"
-        np.testing.assert_allclose(point["points"], [[50 / scale, 60 / scale]], atol=1.0 / scale)
-        assert scribble["kind"] == "scribble" and len(scribble["strokes"]) == 1
-        np.testing.assert_allclose(scribble["strokes"][0][0], [200 / scale, 200 / scale], atol=1.0 / scale)
-        assert len(scribble["strokes"][0]) == 6
-        with page.expect_download() as download:
-            page.click("#download-geojson")
-        saved = tmp_path / "pixels.geojson"
-        download.value.save_as(saved)
-        gj = json.loads(saved.read_text())
-        assert "no CRS" in gj["warning"]
-        assert [f["geometry"]["type"] for f in gj["features"]] == ["Polygon", "Polygon", "MultiPolygon"]
-        assert gj["features"][0]["geometry"]["coordinates"][0] == [
-            [250, 30],
-            [350, 30],
-            [350, 90],
-            [250, 90],
-            [250, 30],
-        ]
-        assert gj["features"][2]["geometry"]["coordinates"] == [
-            [[[30, 120], [120, 120], [120, 200], [30, 200], [30, 120]]]
-        ]
-        assert errors == []  # no script error on the way
-        page.close()
+    page.route("**/v1/chat/completions", fulfil)
+    page.goto(base_url + "/")
+    drop = page.evaluate_handle(_DROP, [base64.b64encode(jpg.read_bytes()).decode(), jpg.name])
+    page.dispatch_event("#drop-zone", "drop", {"dataTransfer": drop})
+    page.wait_for_function("document.getElementById('drop-zone').classList.contains('loaded')")
+    assert f"{jpg.name}: 400 x 400 px; no CRS" in page.inner_text("#image-info")
+    page.check("#tool-point")
+    box = page.locator("#canvas").bounding_box()
+    page.mouse.click(box["x"] + 50, box["y"] + 60)
+    assert page.get_attribute("#canvas", "data-prompts") == "1"
+    page.check("#tool-scribble")
+    page.mouse.move(box["x"] + 200, box["y"] + 200)
+    page.mouse.down()
+    for k in range(1, 6):
+        page.mouse.move(box["x"] + 200 + 20 * k, box["y"] + 200 + 10 * (k % 2))
+    page.mouse.up()
+    assert page.get_attribute("#canvas", "data-prompts") == "2"
+    assert page.input_value("#question").split() == ["<region1>", "<region2>"]
+    page.fill("#question", "Is <region1> part of <region2>?")
+    page.click("#send")
+    page.wait_for_selector("#messages li.error")
+    assert "no prompt encoder" in page.inner_text("#messages li.error")
+    assert "no prompt encoder" in page.inner_text("#status")
+    page.click("#send")
+    page.wait_for_selector("#messages li.assistant")
+    assert sent[0] == sent[1]  # a refused question is not kept in the history: the retry sends the same
+    assert set(sent[1]["earthgpt"]) == {"prompts"}  # no zoom plan given: the model's default
+    point, scribble = sent[1]["earthgpt"]["prompts"]
+    scale = float(page.evaluate("document.getElementById('canvas').width")) / 400.0
+    assert point["kind"] == "point"
+    np.testing.assert_allclose(point["points"], [[50 / scale, 60 / scale]], atol=1.0 / scale)
+    assert scribble["kind"] == "scribble" and len(scribble["strokes"]) == 1
+    np.testing.assert_allclose(scribble["strokes"][0][0], [200 / scale, 200 / scale], atol=1.0 / scale)
+    assert len(scribble["strokes"][0]) == 6
+    with page.expect_download() as download:
+        page.click("#download-geojson")
+    saved = tmp_path / "pixels.geojson"
+    download.value.save_as(saved)
+    gj = json.loads(saved.read_text())
+    assert "no CRS" in gj["warning"]
+    assert [f["geometry"]["type"] for f in gj["features"]] == ["Polygon", "Polygon", "MultiPolygon"]
+    assert gj["features"][0]["geometry"]["coordinates"][0] == [
+        [250, 30],
+        [350, 30],
+        [350, 90],
+        [250, 90],
+        [250, 30],
+    ]
+    assert gj["features"][2]["geometry"]["coordinates"] == [[[[30, 120], [120, 120], [120, 200], [30, 200], [30, 120]]]]
+    assert errors == []  # no script error on the way
+    page.close()

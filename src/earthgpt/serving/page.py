@@ -15,12 +15,14 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from earthgpt.data.imagery import ImageReadError
+from earthgpt.serving.errors import ApiError, error_response
 from earthgpt.serving.preview import PREVIEW_SIDE, PreviewError, make_preview, raster_suffix
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_UPLOAD_BYTES = 512 << 20
-"""512 MiB: a 10k x 10k 4-band 16-bit GeoTIFF, uncompressed, is 800 MB; compressed scenes of that size fit."""
+DEFAULT_MAX_UPLOAD_BYTES = 24 << 20
+"""24 MiB: 3/4 of the server's default request body limit. ``create_app`` passes 3/4 of ``--max-body-bytes``, so a
+raster the page can preview also fits, base64-encoded (4/3 of its size), in a chat request."""
 
 STATIC_FILES: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
@@ -37,10 +39,8 @@ def static_text(name: str) -> str:
     return resources.files("earthgpt.serving").joinpath("static", name).read_text(encoding="utf-8")
 
 
-def error_response(status: int, message: str, param: str | None = None, code: str | None = None) -> JSONResponse:
-    """An OpenAI-style error body ``{"error": {message, type, param, code}}`` with ``status``."""
-    kind = "invalid_request_error" if status < 500 else "server_error"
-    return JSONResponse({"error": {"message": message, "type": kind, "param": param, "code": code}}, status_code=status)
+def _error(status: int, message: str, param: str, code: str) -> JSONResponse:
+    return error_response(ApiError(status, message, param=param, code=code))
 
 
 async def _spool(request: Request, limit: int) -> Path | JSONResponse:
@@ -53,19 +53,22 @@ async def _spool(request: Request, limit: int) -> Path | JSONResponse:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                message = f"the upload is over {limit:,} bytes; send a smaller raster or run `earthgpt scene` on it"
-                error = error_response(413, message, "body", "upload_too_large")
+                message = (
+                    f"the upload is over {limit:,} bytes (3/4 of the server's --max-body-bytes: a chat request "
+                    "carries the image base64-encoded); send a smaller raster or run `earthgpt scene` on it"
+                )
+                error = _error(413, message, "body", "upload_too_large")
                 break
             if len(head) < _HEAD_BYTES:
                 head += chunk[:_HEAD_BYTES]
             f.write(chunk)
     if error is None and size == 0:
-        error = error_response(400, "the upload is empty; send the image file as the request body", "body", "empty")
+        error = _error(400, "the upload is empty; send the image file as the request body", "body", "empty")
     if error is None:
         try:
             named = path.with_name(path.name + raster_suffix(head))
         except PreviewError as e:
-            error = error_response(415, str(e), "body", "unsupported_media_type")
+            error = _error(415, str(e), "body", "unsupported_media_type")
     if error is not None:
         path.unlink(missing_ok=True)
         return error
@@ -108,10 +111,10 @@ def page_router(max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, preview_side: 
             chosen = _bands(bands)
             result = await run_in_threadpool(make_preview, spooled, profile, chosen, preview_side)
         except PreviewError as e:
-            return error_response(400, str(e), "profile" if "profile" in str(e) else "bands", "bad_display")
+            return _error(400, str(e), "profile" if "profile" in str(e) else "bands", "bad_display")
         except ImageReadError as e:
             status = 413 if e.over_budget else 400
-            return error_response(status, f"the upload: {e.problem}; {e.fix}", "body", "bad_image")
+            return _error(status, f"the upload: {e.problem}; {e.fix}", "body", "bad_image")
         finally:
             spooled.unlink(missing_ok=True)
         return result.to_dict()
