@@ -334,3 +334,67 @@ def test_page_builds_pixel_geojson_without_a_crs_and_shows_errors(
     assert gj["features"][2]["geometry"]["coordinates"] == [[[[30, 120], [120, 120], [120, 200], [30, 200], [30, 120]]]]
     assert errors == []  # no script error on the way
     page.close()
+
+
+def test_page_over_the_real_server_shows_the_answer_and_its_overlay(
+    browser: Any, base_url: str, honolulu: Path, tmp_path: Path
+) -> None:
+    """Nothing intercepted: the tiny random model answers. The check does not depend on what it says: the answer
+    text, the boxes layer and the GeoJSON the page shows are the response's own."""
+    page, errors = new_page(browser)
+    page.goto(base_url + "/")
+    page.wait_for_function("document.getElementById('model-name').textContent === 'earthgpt'")
+    open_image(page, honolulu)
+    draw_box(page, 100, 100, 300, 300)
+    assert page.get_attribute("#canvas", "data-prompts") == "1"
+    edge = pixels(page, (100, 100, 201, 3))
+    assert near(PROMPT_COLOR, edge) > 150
+
+    page.fill("#question", "What is in <region1>?")
+    with page.expect_response("**/v1/chat/completions") as refused:
+        page.click("#send")
+    page.wait_for_selector("#messages li.error")
+    error = refused.value.json()["error"]
+    assert 400 <= refused.value.status < 500  # a plain model given a prompt: refused, and the page says why
+    assert page.locator("#messages li.error").text_content() == error["message"]
+
+    page.click("#clear-prompts")  # nothing was asked yet: the prompt can go
+    assert page.get_attribute("#canvas", "data-prompts") == "0"
+    assert page.input_value("#question") == "What is in?"
+    page.fill("#question", "Detect all ships in the image.")
+    page.fill("#max-tokens", "24")
+    with (
+        page.expect_request("**/v1/chat/completions") as request,
+        page.expect_response("**/v1/chat/completions") as answered,
+    ):
+        page.click("#send")
+    page.wait_for_selector("#messages li.assistant")
+    assert answered.value.status == 200, answered.value.text()
+    message = answered.value.json()["choices"][0]["message"]
+    ext = message["earthgpt"]
+    assert page.locator("#messages li.assistant").text_content() == message["content"]
+    assert page.get_attribute("#canvas", "data-boxes") == str(len(ext["boxes"]))
+    assert page.locator("#result-list li").count() == len(ext["boxes"]) + len(ext["masks"])
+    assert (ext["width"], ext["height"], ext["crs"]) == (424, 316, "EPSG:3857")
+    assert "earthgpt" not in json.loads(request.value.post_data)  # no prompts, no zoom plan
+    page.screenshot(path=str(tmp_path / "real-server.png"), full_page=True)
+    print(f"screenshot: {tmp_path / 'real-server.png'}")
+
+    with page.expect_download() as download:
+        page.click("#download-geojson")
+    saved = tmp_path / "answer.geojson"
+    download.value.save_as(saved)
+    gj = json.loads(saved.read_text())
+    assert gj == ext["geojson"] and gj["type"] == "FeatureCollection"
+    assert gj["crs"]["properties"]["name"] == "urn:ogc:def:crs:EPSG::3857"
+
+    page.fill("#question", "And the harbour?")
+    with page.expect_request("**/v1/chat/completions") as second:
+        page.click("#send")
+    page.wait_for_function("document.querySelectorAll('#messages li.assistant').length === 2")
+    sent = json.loads(second.value.post_data)["messages"]
+    assert [m["role"] for m in sent] == ["user", "assistant", "user"]
+    assert sent[1]["content"] == message["content"] and sent[2]["content"] == "And the harbour?"
+    assert sent[0]["content"][0]["image_url"]["url"].startswith("data:image/tiff;base64,")
+    assert errors == []
+    page.close()
