@@ -103,6 +103,22 @@ def test_single_band_16bit_is_grey_and_decimated_to_the_preview_side(klang_b04: 
     assert png.min() == 0 and png.max() == 255  # the percentile stretch spans the range
 
 
+def test_sar_profile_is_a_db_stretch_that_keeps_the_order_of_values(klang_b04: Path) -> None:
+    with rasterio.open(klang_b04) as ds:
+        raw = ds.read(1).astype(np.float64)  # [H, W]
+    r = _client().post("/v1/preview?profile=sar", content=klang_b04.read_bytes())
+    assert r.status_code == 200, r.text
+    assert r.json()["profile"] == "sar"
+    grey = _png(r.json())[:, :, 0].astype(np.float64)
+    assert grey.shape == raw.shape  # under the preview side: full resolution
+    order = np.argsort(raw, axis=None, kind="stable")
+    assert (np.diff(grey.reshape(-1)[order]) >= 0).all()  # a monotone map of the amplitude
+    linear = np.clip((raw - np.percentile(raw, 2)) * 255 / (np.percentile(raw, 98) - np.percentile(raw, 2)), 0, 255)
+    assert np.median(grey) > np.median(linear) + 10  # log (dB) lifts the dark water that a linear stretch leaves black
+    for tail in ((grey == 0).mean(), (grey == 255).mean()):
+        assert 0.005 < tail < 0.05  # about the 2 % clipped at each end
+
+
 def test_plain_png_has_no_crs_and_says_so(tmp_path: Path) -> None:
     rgb = np.arange(20 * 30 * 3, dtype=np.uint8).reshape(20, 30, 3)
     buf = io.BytesIO()
