@@ -120,12 +120,12 @@ def test_chat_session_reuses_the_cache(tiny: EarthGPT) -> None:
     try:
         session = ChatSession(tiny, px)
         turn1 = prompt(6, 20, N)
-        answer1 = session.send(turn1, max_new_tokens=5, eos_token_id=NEVER)
+        answer1 = session.send(turn1, max_new_tokens=5, eos_token_id=NEVER).tokens
         assert answer1 == tiny.generate(px, torch.tensor([turn1]), max_new_tokens=5, eos_token_id=NEVER)[0]
         history = list(session.transcript)
         assert history == turn1 + answer1
         turn2 = prompt(7, 21, 0)[1:]
-        answer2 = session.send(turn2, max_new_tokens=6, eos_token_id=NEVER)
+        answer2 = session.send(turn2, max_new_tokens=6, eos_token_id=NEVER).tokens
         assert len(calls) == 2  # the generate call above + the session's single encoding for both turns
         scratch = tiny.generate(px, torch.tensor([history + turn2]), max_new_tokens=6, eos_token_id=NEVER)[0]
         assert answer2 == scratch

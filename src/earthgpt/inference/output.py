@@ -23,6 +23,10 @@ class Generation:
     """Character span [start, end) of each generated token in ``text`` (same length as ``token_logprobs``)."""
     masks: list[RleMask] | None = None
     """One mask per ``<seg>`` of the answer, in order, in the pixels of the input image (EarthGPT-X)."""
+    finish_reason: str | None = None
+    """Why the answer ended: ``"stop"`` (EOS or a stop rule) or ``"length"`` (the token limit); None if unknown."""
+    prompt_tokens: int | None = None
+    """Tokens of the prompt the answer was generated from (usage accounting); None if unknown."""
 
     def to_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"text": self.text}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -16,8 +17,13 @@ from earthgpt.data.dataset import pad_sequences
 from earthgpt.data.imagery import load_image, model_input
 from earthgpt.data.records import ImageRef
 from earthgpt.data.tokenizer import load_tokenizer
+from earthgpt.geometry.prompts import VisualPrompt
+from earthgpt.inference.options import AnswerOptions, Stop, first_stop
 from earthgpt.inference.output import Generation
+from earthgpt.inference.sessions import SessionStore
 from earthgpt.models import EarthGPT, load_pretrained
+from earthgpt.models.generation import Sample, generate_samples
+from earthgpt.models.inputs import VisualInputs
 
 log = logging.getLogger(__name__)
 
@@ -30,8 +36,17 @@ class PromptTooLongError(ValueError):
     """A prompt that, with the answer's token budget, does not fit the model's position embeddings."""
 
 
+#: What ``Predictor.generate`` takes per dialogue: ready model-input pixels [3, S, S], or the RGB image [H, W, 3]
+#: itself (needed with visual prompts or views, which refer to the image's own pixels).
+ImageInput = torch.Tensor | np.ndarray
+
+
 class Predictor:
-    """Greedy (or sampled) answers from a model directory holding config.json, model.safetensors, tokenizer files."""
+    """Greedy (or sampled) answers from a model directory holding config.json, model.safetensors, tokenizer files.
+
+    ``ask`` keeps up to ``max_sessions`` chat sessions (their KV caches) so that a follow-up question feeds only its
+    new tokens (see ``SessionStore`` for how a turn finds its session again).
+    """
 
     def __init__(
         self,
@@ -40,76 +55,138 @@ class Predictor:
         max_new_tokens: int = 256,
         batch_size: int = 8,
         max_length: int = 2048,
+        max_sessions: int = 4,
     ) -> None:
         self.model = model.eval()
         self.tok = tokenizer
         self.template = ChatTemplate(tokenizer, model.num_image_tokens, max_length=max_length)
         self.max_new_tokens = max_new_tokens
         self.batch_size = batch_size
+        self.sessions = SessionStore(max_sessions)
 
     @classmethod
     def load(cls, model_dir: str | Path, **kwargs: int) -> Predictor:
         """A predictor over a model directory (config.json, model.safetensors, tokenizer files)."""
         return cls(load_pretrained(model_dir), load_tokenizer(model_dir), **kwargs)
 
-    def encode(self, dialogue: Sequence[Message]) -> list[int]:
+    @property
+    def has_x(self) -> bool:
+        """Whether the model is an EarthGPT-X (prompt encoder, views, mask decoder)."""
+        return getattr(self.model.config, "x", None) is not None
+
+    def encode(self, dialogue: Sequence[Message], max_new_tokens: int | None = None) -> list[int]:
         """The prompt tokens of a dialogue; PromptTooLongError if it and the answer cannot fit the model's positions.
 
         Decision: refuse rather than truncate (a cut question, or a cut-off image, silently changes the task).
         """
+        budget = self.max_new_tokens if max_new_tokens is None else max_new_tokens
         ids = self.template.encode_prompt(dialogue)
         positions = self.model.config.llm.max_position_embeddings
-        if len(ids) + self.max_new_tokens > positions:
+        if len(ids) + budget > positions:
             raise PromptTooLongError(
-                f"the prompt is {len(ids)} tokens and the answer may take {self.max_new_tokens} (--max-new-tokens): "
+                f"the prompt is {len(ids)} tokens and the answer may take {budget} (--max-new-tokens): "
                 f"more than the model's {positions} positions; shorten the question(s) to at most "
-                f"{max(positions - self.max_new_tokens, 0)} prompt tokens or lower --max-new-tokens"
+                f"{max(positions - budget, 0)} prompt tokens or lower --max-new-tokens"
             )
         return ids
 
     def pixels(self, image: np.ndarray | ImageRef | str | Path, root: str | Path | None = None) -> torch.Tensor:
         """[3, S, S] model input from an RGB array, an image reference or a file path."""
+        return torch.from_numpy(model_input(self._rgb(image, root), self.model.image_size))
+
+    def _rgb(self, image: np.ndarray | ImageRef | str | Path, root: str | Path | None = None) -> np.ndarray:
         if isinstance(image, np.ndarray):
-            rgb = image
-        else:
-            ref = image if isinstance(image, ImageRef) else ImageRef(path=str(image), width=0, height=0)
-            rgb = load_image(ref, root, max_side=self.model.image_size)
-        return torch.from_numpy(model_input(rgb, self.model.image_size))
+            return image
+        ref = image if isinstance(image, ImageRef) else ImageRef(path=str(image), width=0, height=0)
+        return load_image(ref, root, max_side=self.model.image_size)
+
+    def options(
+        self,
+        max_new_tokens: int | None = None,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: Stop | Sequence[Stop] | None = None,
+        seed: int | None = None,
+    ) -> AnswerOptions:
+        """Checked per-call options (ValueError naming the option); ``max_new_tokens`` defaults to the predictor's."""
+        budget = self.max_new_tokens if max_new_tokens is None else max_new_tokens
+        return AnswerOptions.of(budget, stop, temperature=temperature, top_p=top_p, seed=seed)
 
     @torch.no_grad()
-    def generate(self, pixels: Sequence[torch.Tensor], dialogues: Sequence[Sequence[Message]]) -> list[Generation]:
-        """Answers for many (image, dialogue) pairs; each dialogue ends with the user's question."""
+    def generate(
+        self,
+        pixels: Sequence[ImageInput],
+        dialogues: Sequence[Sequence[Message]],
+        *,
+        max_new_tokens: int | None = None,
+        temperature: float = 0.0,
+        top_p: float = 1.0,
+        stop: Stop | Sequence[Stop] | None = None,
+        seed: int | None = None,
+        prompts: Sequence[Sequence[VisualPrompt]] | None = None,
+        views: str | Sequence[str] | None = None,
+    ) -> list[Generation]:
+        """Answers for many (image, dialogue) pairs, in batches of ``batch_size``; each dialogue ends with the user's
+        question.
+
+        ``pixels[i]`` is the model input [3, S, S] (``Predictor.pixels``) or the RGB image [H, W, 3] itself.
+        Options: see ``AnswerOptions`` (temperature 0 = greedy). EarthGPT-X: ``prompts[i]`` are the visual prompts of
+        dialogue i (prompt K is ``<regionK>`` in its text) in the pixels of image i, which must then be given as
+        RGB; ``views`` the view plan ("", "global", "grid:K", "region:K"), one for all or one per dialogue. A model
+        without an EarthGPT-X config refuses prompts and views with a ValueError.
+        """
+        if len(pixels) != len(dialogues):
+            raise ValueError(f"{len(pixels)} images for {len(dialogues)} dialogues; give one image per dialogue")
+        opts = self.options(max_new_tokens, temperature, top_p, stop, seed)
+        per_prompts = _per_dialogue(prompts, len(dialogues), (), "prompts")
+        per_views = _per_dialogue(
+            [views] * len(dialogues) if isinstance(views, str) else views, len(dialogues), "", "views"
+        )
+        if any(per_prompts) or any(per_views):
+            return self._generate_x(pixels, dialogues, opts, per_prompts, per_views)
         out: list[Generation] = []
         for start in range(0, len(dialogues), self.batch_size):
             chunk = range(start, min(start + self.batch_size, len(dialogues)))
-            prompts = [self.encode(dialogues[i]) for i in chunk]
-            ids, mask = pad_sequences(prompts, int(self.tok.pad_token_id), left=True)
-            px = torch.stack([pixels[i] for i in chunk])
-            new = self.model.generate(
-                px, ids, mask, max_new_tokens=self.max_new_tokens, eos_token_id=int(self.tok.eos_token_id)
-            )
-            logprobs = self._logprobs(px, ids, mask, new)
-            out += [self._decode(tokens, lp) for tokens, lp in zip(new, logprobs, strict=True)]
+            ids = [self.encode(dialogues[i], opts.max_new_tokens) for i in chunk]
+            px = torch.stack([self._model_pixels(pixels[i]) for i in chunk])
+            out += self._run(px, ids, opts)
         return out
 
-    def _logprobs(
-        self, px: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor, new: list[list[int]]
-    ) -> list[list[float]]:
-        """Teacher-forced log-probability of each generated token (one forward pass over prompt + answer)."""
-        width = max((len(n) for n in new), default=0)
-        if width == 0:
-            return [[] for _ in new]
-        tail, tail_mask = pad_sequences(new, int(self.tok.pad_token_id))  # [B, W]
-        full = torch.cat([ids, tail], dim=1)  # [B, T + W]
-        logits = self.model(px, full, torch.cat([mask, tail_mask], dim=1)).logits  # [B, T + W, V]
-        logp = torch.log_softmax(logits[:, ids.shape[1] - 1 : -1].float(), dim=-1)  # [B, W, V]
-        picked = logp.gather(-1, tail.unsqueeze(-1)).squeeze(-1)  # [B, W]
-        return [picked[row, : len(n)].tolist() for row, n in enumerate(new)]
+    def _model_pixels(self, image: ImageInput) -> torch.Tensor:
+        return image if isinstance(image, torch.Tensor) else self.pixels(image)
 
-    def _decode(self, tokens: list[int], logprobs: list[float]) -> Generation:
+    def _run(
+        self, px: torch.Tensor, prompts: list[list[int]], opts: AnswerOptions, visual: VisualInputs | None = None
+    ) -> list[Generation]:
+        ids, mask = pad_sequences(prompts, int(self.tok.pad_token_id), left=True)
+        samples = generate_samples(self.model, px, ids, mask, opts.settings(self.tok), visual)
+        return [self.to_generation(s, len(p), opts) for s, p in zip(samples, prompts, strict=True)]
+
+    def _generate_x(
+        self,
+        pixels: Sequence[ImageInput],
+        dialogues: Sequence[Sequence[Message]],
+        opts: AnswerOptions,
+        prompts: Sequence[Sequence[VisualPrompt]],
+        views: Sequence[str],
+    ) -> list[Generation]:
+        """The EarthGPT-X path: views, prompt maps and region placeholders, then masks for the ``<seg>`` tokens."""
+        self.require_x("visual prompts and views")
+        raise NotImplementedError("the EarthGPT-X Predictor path needs the xprompt rasterisation and view plans")
+
+    def require_x(self, what: str) -> None:
+        """ValueError unless the model has an EarthGPT-X config (prompt encoder, view embedding, mask decoder)."""
+        if not self.has_x:
+            raise ValueError(
+                f"{what} need an EarthGPT-X model, but this model has no prompt encoder / mask decoder (its config "
+                "has no 'x' part); ask without --point/--box/--scribble/--zoom, or use an EarthGPT-X model directory"
+            )
+
+    def to_generation(self, sample: Sample, prompt_tokens: int, opts: AnswerOptions) -> Generation:
+        """Text, per-token log-probs and spans of a sample; a stop string cuts the text (and the tokens) before it."""
         eos = self.tok.eos_token_id
-        keep = [t for t in tokens if t != eos]
-        lps = [lp for t, lp in zip(tokens, logprobs, strict=True) if t != eos]
+        pairs = [(t, lp) for t, lp in zip(sample.tokens, sample.logprobs, strict=True) if t != eos]
+        keep = [t for t, _ in pairs]
         raw = str(self.tok.decode(keep, skip_special_tokens=True))
         lead = len(raw) - len(raw.lstrip())
         spans, prev = [], 0
@@ -117,14 +194,72 @@ class Predictor:
             end = len(str(self.tok.decode(keep[:k], skip_special_tokens=True)))
             spans.append((max(prev - lead, 0), max(end - lead, 0)))
             prev = end
-        return Generation(text=raw.strip(), token_logprobs=lps, token_spans=spans)
+        text, lps = raw.strip(), [lp for _, lp in pairs]
+        cut = first_stop(text, opts.stop_strings)
+        if cut is not None:
+            kept = [i for i, (a, _) in enumerate(spans) if a < cut]
+            spans = [(a, min(b, cut)) for a, b in spans[: len(kept)]]
+            text, lps = text[:cut], lps[: len(kept)]
+        return Generation(
+            text=text,
+            token_logprobs=lps,
+            token_spans=spans,
+            finish_reason="stop" if sample.stopped else "length",
+            prompt_tokens=prompt_tokens,
+        )
 
+    @torch.no_grad()
     def ask(
-        self, image: np.ndarray | ImageRef | str | Path, question: str, history: Sequence[Message] = ()
+        self,
+        image: np.ndarray | ImageRef | str | Path,
+        question: str,
+        history: Sequence[Message] = (),
+        *,
+        prompts: Sequence[VisualPrompt] = (),
+        views: str = "",
+        **options: Any,
     ) -> tuple[str, list[Message]]:
-        """One chat turn: the answer and the updated history (the image goes with the first question only)."""
+        """One chat turn: the answer and the updated history (the image goes with the first question only).
+
+        ``options`` as for ``generate``. A plain turn continues the kept session of this image and history when
+        there is one (its KV cache: only the new tokens are fed); turns with EarthGPT-X prompts or views encode the
+        whole dialogue.
+        """
+        gen = self.ask_generation(image, question, history, prompts=prompts, views=views, **options)
         first = not history
-        turn = Message.user(question, INPUT_IMAGE if first else None)
-        dialogue = [*history, turn]
-        gen = self.generate([self.pixels(image)], [dialogue])[0]
+        dialogue = [*history, Message.user(question, INPUT_IMAGE if first else None)]
         return gen.text, [*dialogue, Message.assistant(gen.text)]
+
+    @torch.no_grad()
+    def ask_generation(
+        self,
+        image: np.ndarray | ImageRef | str | Path,
+        question: str,
+        history: Sequence[Message] = (),
+        *,
+        prompts: Sequence[VisualPrompt] = (),
+        views: str = "",
+        **options: Any,
+    ) -> Generation:
+        """``ask``'s answer as a Generation (log-probs, spans, masks of an EarthGPT-X answer)."""
+        turn = Message.user(question, INPUT_IMAGE if not history else None)
+        dialogue = [*history, turn]
+        if prompts or views:
+            rgb = self._rgb(image)
+            return self.generate([rgb], [dialogue], prompts=[prompts], views=[views], **options)[0]
+        opts = self.options(**options)
+        px = self.pixels(image)
+        ids = self.encode(dialogue, opts.max_new_tokens)
+        session = self.sessions.take(self.model, px, ids)
+        sample = session.send(ids[len(session.transcript) :], **vars(opts.settings(self.tok)))
+        self.sessions.keep(session, px)
+        return self.to_generation(sample, len(ids), opts)
+
+
+def _per_dialogue(values: Sequence[Any] | None, n: int, empty: Any, name: str) -> list[Any]:
+    """One value per dialogue (``empty`` for all when None); ValueError naming the option if the count differs."""
+    if values is None:
+        return [empty] * n
+    if len(values) != n:
+        raise ValueError(f"{name}: {len(values)} entries for {n} dialogues; give one per dialogue")
+    return list(values)

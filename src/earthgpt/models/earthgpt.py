@@ -18,6 +18,7 @@ from earthgpt.errors import CheckpointMismatchError
 from earthgpt.models import adapters
 from earthgpt.models.config import EarthGPTConfig
 from earthgpt.models.generation import GenerationSettings, generate, positions_from_mask
+from earthgpt.models.inputs import VisualInputs
 from earthgpt.models.projector import Projector
 from earthgpt.models.vision.base import PixelNormalizer
 from earthgpt.models.vision.hybrid import HybridEncoder
@@ -155,11 +156,14 @@ class EarthGPT(nn.Module):
         eos_token_id: int | None = None,
         stop_sequences: Sequence[Sequence[int]] | None = None,
         seed: int | None = None,
+        visual: VisualInputs | None = None,
     ) -> list[list[int]]:
         """New tokens per sample (prompt, EOS and matched stop sequence excluded); prompts are LEFT-padded.
 
         ``eos_token_id`` defaults to the config's EOS (pass -1 to run to ``max_new_tokens``). Greedy unless
-        ``do_sample``; ``seed`` makes sampling reproducible. See ``generation.GenerationSettings``.
+        ``do_sample``; ``seed`` makes sampling reproducible. See ``generation.GenerationSettings``; for the
+        log-probabilities and ``<seg>`` states of each sample use ``generation.generate_samples``. ``visual``
+        (EarthGPT-X views and prompts) goes to ``embed_inputs``.
         """
         settings = GenerationSettings(
             max_new_tokens=max_new_tokens,
@@ -170,7 +174,7 @@ class EarthGPT(nn.Module):
             stop_sequences=tuple(tuple(s) for s in stop_sequences or ()),
             seed=seed,
         )
-        return generate(self, pixel_values, input_ids, attention_mask, settings)
+        return generate(self, pixel_values, input_ids, attention_mask, settings, visual)
 
     # ----- stage-2 adapters -------------------------------------------------------------------------------------
 

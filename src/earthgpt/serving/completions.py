@@ -45,7 +45,8 @@ class Prepared:
 
 
 def _dialogue(req: ChatCompletionRequest, settings: ServeSettings, max_side: int) -> tuple[list[Message], InputImage]:
-    """The messages as our conversation type with the ONE image placed where the request puts it."""
+    """The messages as our conversation type; the ONE image opens the user turn that holds it (where the chat
+    template puts it in training), whatever the order of that turn's parts."""
     image: InputImage | None = None
     out: list[Message] = []
     chars = 0
@@ -65,7 +66,7 @@ def _dialogue(req: ChatCompletionRequest, settings: ServeSettings, max_side: int
                                    param=param, code="too_many_images")  # fmt: skip
                 image = read_image_url(item.image_url.url, f"{param}.image_url", media_root=settings.media_root,
                                        max_pixels=settings.max_image_pixels, max_side=max_side)  # fmt: skip
-                parts.append(ImagePart(INPUT_IMAGE))
+                parts.insert(0, ImagePart(INPUT_IMAGE))  # the image leads its turn, as in training
             else:
                 parts.append(TextPart(item.text))
                 chars += len(item.text)
