@@ -7,6 +7,7 @@ import base64
 import io
 import re
 import struct
+import tracemalloc
 import zlib
 from pathlib import Path
 
@@ -117,6 +118,32 @@ def test_sar_profile_is_a_db_stretch_that_keeps_the_order_of_values(klang_b04: P
     assert np.median(grey) > np.median(linear) + 10  # log (dB) lifts the dark water that a linear stretch leaves black
     for tail in ((grey == 0).mean(), (grey == 255).mean()):
         assert 0.005 < tail < 0.05  # about the 2 % clipped at each end
+
+
+def test_a_large_geotiff_is_read_decimated_in_memory_of_the_preview(tmp_path: Path) -> None:
+    from rasterio.transform import Affine
+    from rasterio.windows import Window
+
+    from earthgpt.serving.preview import make_preview
+
+    path, side = tmp_path / "large.tif", 4000  # 32 MB of uint16 samples, tiled and compressed as scenes are
+    profile = {"driver": "GTiff", "width": side, "height": side, "count": 1, "dtype": "uint16", "crs": "EPSG:32633",
+               "transform": Affine(10, 0, 500000, 0, -10, 4000000), "tiled": True, "blockxsize": 512,
+               "blockysize": 512, "compress": "deflate"}  # fmt: skip
+    with rasterio.open(path, "w", **profile) as ds:
+        for y in range(0, side, 1000):
+            rows = np.arange(y, y + 1000)[:, None]
+            ds.write(((rows + np.arange(side)[None, :]) % 3000).astype(np.uint16), 1, window=Window(0, y, side, 1000))
+    make_preview(path, side=256)  # imports and GDAL's setup, outside the measure
+    tracemalloc.start()
+    try:
+        preview = make_preview(path, side=256)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert preview.preview_size == (256, 256) and (preview.info.width, preview.info.height) == (side, side)
+    assert preview.crs == "EPSG:32633"
+    assert peak < 8 << 20, f"peak {peak / 1e6:.1f} MB: the whole raster (32 MB) was held"
 
 
 def test_plain_png_has_no_crs_and_says_so(tmp_path: Path) -> None:

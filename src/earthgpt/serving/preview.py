@@ -2,7 +2,8 @@
 
 A browser shows 8-bit JPEG and PNG only. For everything else the page asks the server for a preview: the raster is
 read decimated within the pixel budget (:mod:`earthgpt.data.imagery`), its bands mapped to 8-bit RGB by the same
-sensor profiles as a scene run (:mod:`earthgpt.inference.scene.profiles`), and sent as a PNG of at most
+sensor profiles as a scene run (:mod:`earthgpt.inference.scene.profiles`; the percentiles of the stretch are taken
+from the decimated read itself, one read in all), and sent as a PNG of at most
 :data:`PREVIEW_SIDE` pixels a side, together with the ORIGINAL width and height (the page draws prompts in original
 pixels) and, for a georeferenced raster, its CRS and affine transform.
 """
@@ -20,7 +21,14 @@ from typing import Any
 from PIL import Image
 
 from earthgpt.data.imagery import RasterInfo, probe, read_raster
-from earthgpt.inference.scene.profiles import Display, check_bands, default_bands, resolve_profile, scene_stretch
+from earthgpt.inference.scene.profiles import (
+    STATS_SIDE,
+    Display,
+    check_bands,
+    default_bands,
+    resolve_profile,
+    view_stretch,
+)
 from earthgpt.inference.scene.profiles import to_display as display_tile
 from earthgpt.inference.scene.slicing import open_scene
 
@@ -86,8 +94,8 @@ class Preview:
         }
 
 
-def _display(path: Path, info: RasterInfo, profile: str, bands: Sequence[int], nodata: float | None) -> Display:
-    """The profile, bands and scene-wide stretch of ``path`` (checked: a bad name or band is a PreviewError)."""
+def _display(path: Path, info: RasterInfo, profile: str, bands: Sequence[int]) -> Display:
+    """The profile and bands for ``path``, still without a stretch (a bad name or band is a PreviewError)."""
     try:
         name = resolve_profile(profile, info)
         if name == "rgb8" and info.dtype != "uint8":
@@ -95,8 +103,7 @@ def _display(path: Path, info: RasterInfo, profile: str, bands: Sequence[int], n
         chosen = check_bands(bands, info.bands, path) if bands else default_bands(name, info.bands)
     except ValueError as e:
         raise PreviewError(str(e).replace("--bands", "bands")) from e
-    base = Display(name, chosen, None)
-    return dataclasses.replace(base, stretch=scene_stretch(path, info, base, nodata))
+    return Display(name, chosen, None)
 
 
 def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
@@ -109,9 +116,9 @@ def _fit(size: tuple[int, int], side: int) -> tuple[int, int]:
 def make_preview(
     path: str | Path, profile: str = "auto", bands: Sequence[int] = (), side: int = PREVIEW_SIDE
 ) -> Preview:
-    """The preview of the raster at ``path``: a decimated read (only what the preview needs is decoded; a raster
-    over the pixel budget at that size is refused), the profile's bands and stretch (``bands`` 1-based, default the
-    profile's), a PNG of at most ``side`` px a side. Raises :class:`ImageReadError` (unreadable, truncated, over
+    """The preview of the raster at ``path``: one decimated read (a raster over the pixel budget at that size is
+    refused), the profile's bands and a stretch from that read's percentiles (``bands`` 1-based, default the
+    profile's), a PNG of at most ``side`` px a side. Memory is bounded by the preview, not the raster. Raises :class:`ImageReadError` (unreadable, truncated, over
     budget) or :class:`PreviewError` (bad profile or bands)."""
     p = Path(path)
     if p.suffix.lower() in (".tif", ".tiff"):
@@ -119,8 +126,10 @@ def make_preview(
         info, crs, transform, nodata = scene.info, scene.crs, scene.transform, scene.nodata
     else:
         info, crs, transform, nodata = probe(p, decode=False), None, None, None
-    display = _display(p, info, profile, bands, nodata)
+    display = _display(p, info, profile, bands)
     raw = read_raster(p, out_size=_fit((info.width, info.height), side))  # [h, w, C] native samples
+    k = max(1, -(-max(raw.shape[:2]) // STATS_SIDE))  # the percentiles from at most STATS_SIDE px a side
+    display = dataclasses.replace(display, stretch=view_stretch(raw[::k, ::k], display, nodata, name=str(p)))
     rgb = display_tile(raw, display)  # [h, w, 3] uint8
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG", optimize=False, compress_level=3)
