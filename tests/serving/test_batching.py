@@ -48,7 +48,7 @@ def test_greedy_requests_of_one_setting_share_batches_up_to_max_batch_in_order()
     assert run.batches == [["g0", "g1"], ["g2", "g3"], ["g4"]]
 
 
-def test_settings_split_batches_and_seeded_sampling_runs_alone() -> None:
+def test_settings_split_batches_and_seeds_batch_only_with_their_own_seed() -> None:
     run = Recorder()
     jobs = [
         _job("a", Sampling(8)),
@@ -56,11 +56,12 @@ def test_settings_split_batches_and_seeded_sampling_runs_alone() -> None:
         _job("c", Sampling(8, temperature=0.7, seed=1)),
         _job("d", Sampling(8)),
         _job("e", Sampling(8, temperature=0.7, seed=1)),
+        _job("h", Sampling(8, temperature=0.7, seed=2)),
         _job("f", Sampling(4)),  # another max_tokens
         _job("g", Sampling(8, temperature=0.0, top_p=0.5, seed=3)),  # greedy: top_p and seed do not matter
     ]
     asyncio.run(_submit_all(Batcher(run, max_batch=8, wait_s=0.01), jobs))
-    assert run.batches == [["a", "d", "g"], ["b"], ["c"], ["e"], ["f"]]
+    assert run.batches == [["a", "d", "g"], ["b"], ["c", "e"], ["h"], ["f"]]
 
 
 def test_a_failing_batch_is_rerun_one_by_one_so_only_the_bad_request_fails() -> None:

@@ -8,6 +8,7 @@ import math
 import numpy as np
 import pytest
 
+from earthgpt.geometry import HBB
 from earthgpt.geometry.prompts import RleMask
 from earthgpt.inference.output import Generation
 from earthgpt.serving.images import InputImage
@@ -70,3 +71,18 @@ def test_geojson_for_a_georeferenced_image_uses_its_transform() -> None:
 def test_a_plain_image_gets_pixels_and_no_geojson() -> None:
     out = structured_output(Generation("nothing to see"), _image())
     assert out.geojson is None and out.boxes == [] and (out.width, out.height) == (200, 100)
+
+
+def test_prompts_and_masks_follow_a_decimated_view() -> None:
+    from earthgpt.geometry.prompts import VisualPrompt
+    from earthgpt.serving.completions import scale_prompt
+    from earthgpt.serving.structured import resize_mask
+
+    box = scale_prompt(VisualPrompt.box(HBB(100, 40, 300, 80)), 0.25, 0.5)
+    assert box.points == ((25, 20), (75, 40))
+    arr = np.zeros((4, 8), bool)
+    arr[0:2, 2:4] = True
+    small = scale_prompt(VisualPrompt.from_mask(RleMask.from_array(arr)), 0.5, 0.5)
+    assert small.mask is not None and small.mask.to_array().tolist() == [[False, True, False, False], [False] * 4]
+    back = resize_mask(small.mask, 8, 4).to_array()
+    assert back[0:2, 2:4].all() and back.sum() == 4

@@ -7,8 +7,8 @@ thread, so the event loop keeps accepting requests meanwhile and the next batch 
 
 * Greedy requests (temperature 0) batch with every greedy request of the same ``max_tokens`` and ``stop``: their
   answers equal the one-by-one answers.
-* Sampled requests batch with those of the same temperature, top_p, max_tokens and stop; a sampled request with a
-  ``seed`` runs alone, so that the seed gives the same answer as a one-by-one call.
+* Sampled requests batch with those of the same temperature, top_p, max_tokens, stop and seed (the Predictor seeds
+  a generator per sample, so a seeded answer does not depend on what it was batched with).
 
 A failed batch is rerun request by request, so one bad request fails alone. The queue holds at most ``max_queue``
 waiting requests; beyond that :class:`QueueFullError` (429 with Retry-After).
@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
 import math
 import time
@@ -31,8 +30,6 @@ from typing import Any
 __all__ = ["Batcher", "Job", "QueueFullError", "Sampling"]
 
 log = logging.getLogger(__name__)
-
-_solo = itertools.count()
 
 
 @dataclass(frozen=True)
@@ -49,10 +46,8 @@ class Sampling:
     def __post_init__(self) -> None:
         if self.temperature == 0:
             key: tuple[Any, ...] = ("greedy", self.max_new_tokens, self.stop)
-        elif self.seed is not None:
-            key = ("seeded", next(_solo))  # unique: runs alone
-        else:
-            key = ("sampled", self.max_new_tokens, self.stop, self.temperature, self.top_p)
+        else:  # each sample draws from its own generator seeded with ``seed``: batching does not change it
+            key = ("sampled", self.max_new_tokens, self.stop, self.temperature, self.top_p, self.seed)
         object.__setattr__(self, "key", key)
 
     def options(self) -> dict[str, Any]:
@@ -61,7 +56,7 @@ class Sampling:
             "max_new_tokens": self.max_new_tokens,
             "temperature": self.temperature,
             "top_p": self.top_p,
-            "stop": list(self.stop),
+            "stop": list(self.stop) or None,
             "seed": self.seed,
         }
 

@@ -8,7 +8,7 @@ import json
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from earthgpt.data.conversation import ImagePart, Message, Part, TextPart
 from earthgpt.geometry.prompts import PromptError, VisualPrompt
@@ -29,7 +29,7 @@ from earthgpt.serving.protocol import (
     Usage,
 )
 from earthgpt.serving.settings import ServeSettings
-from earthgpt.serving.structured import structured_output
+from earthgpt.serving.structured import resize_mask, structured_output
 
 __all__ = ["Prepared", "prepare", "response", "stream_events"]
 
@@ -116,13 +116,30 @@ def prepare(req: ChatCompletionRequest, predictor: Predictor, settings: ServeSet
         )
     sampling = Sampling(max_tokens, req.temperature, req.top_p, req.stop_list(), req.seed)
     views = req.earthgpt.views if req.earthgpt is not None else ""
-    job = Job(predictor.pixels(image.rgb), dialogue, sampling, prompts, views)
+    if prompts or views:  # EarthGPT-X takes the RGB itself; prompts move to its pixels (a large image is a view)
+        h, w = image.rgb.shape[:2]
+        scaled = tuple(scale_prompt(p, w / image.width, h / image.height) for p in prompts)
+        job = Job(image.rgb, dialogue, sampling, scaled, views)
+    else:
+        job = Job(predictor.pixels(image.rgb), dialogue, sampling)
     return Prepared(job, image, len(ids), max_tokens)
+
+
+def scale_prompt(prompt: VisualPrompt, sx: float, sy: float) -> VisualPrompt:
+    """The prompt on the image scaled by (sx, sy) (a decimated view of a large raster); masks by nearest pixel."""
+    if sx == 1 and sy == 1:
+        return prompt
+    if prompt.mask is not None:
+        h, w = round(prompt.mask.height * sy), round(prompt.mask.width * sx)
+        return VisualPrompt.from_mask(resize_mask(prompt.mask, w, h))
+    points = tuple((x * sx, y * sy) for x, y in prompt.points)
+    strokes = tuple(tuple((x * sx, y * sy) for x, y in s) for s in prompt.strokes)
+    return replace(prompt, points=points, strokes=strokes)
 
 
 def _usage(gen: Generation, prepared: Prepared) -> tuple[Usage, str]:
     completion = len(gen.token_logprobs) if gen.token_logprobs is not None else 0
-    finish = "length" if completion >= prepared.max_tokens else "stop"
+    finish = gen.finish_reason or ("length" if completion >= prepared.max_tokens else "stop")
     usage = Usage(prompt_tokens=prepared.prompt_tokens, completion_tokens=completion,
                   total_tokens=prepared.prompt_tokens + completion)  # fmt: skip
     return usage, finish

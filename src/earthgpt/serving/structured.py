@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from PIL import Image
 
 from earthgpt.data.imagery import RasterInfo
 from earthgpt.geometry import HBB, LabeledBox, denormalize, parse_boxes
@@ -65,10 +66,19 @@ def _mask_features(masks: list[RleMask], transform: Affine6) -> list[dict[str, A
     return features
 
 
+def resize_mask(mask: RleMask, width: int, height: int) -> RleMask:
+    """The mask at ``width`` x ``height`` (nearest pixel); itself when it has that size already."""
+    if (mask.width, mask.height) == (width, height):
+        return mask
+    arr = Image.fromarray(mask.to_array().astype(np.uint8) * 255).resize((width, height), Image.Resampling.NEAREST)
+    return RleMask.from_array(np.asarray(arr) > 0)
+
+
 def structured_output(gen: Generation, image: InputImage) -> EarthGPTOutput:
-    """Boxes, masks and (for a georeferenced image) GeoJSON of one answer about ``image``."""
+    """Boxes, masks and (for a georeferenced image) GeoJSON of one answer about ``image``; masks given on a
+    decimated view of a large image are brought back to its full size."""
     boxes = answer_boxes(gen, image.width, image.height)
-    masks = list(gen.masks or ())
+    masks = [resize_mask(m, image.width, image.height) for m in gen.masks or ()]
     box_out = [
         BoxOut(
             kind="hbb" if isinstance(b.box, HBB) else "obb", coords=list(b.box.as_tuple()), label=b.label, score=b.score
