@@ -156,6 +156,17 @@ def test_plain_png_has_no_crs_and_says_so(tmp_path: Path) -> None:
     np.testing.assert_array_equal(_png(body), rgb)
 
 
+def test_tiff_without_crs_has_pixel_coordinates_and_a_warning(tmp_path: Path) -> None:
+    grey = (np.arange(20 * 30, dtype=np.uint16).reshape(20, 30) * 100).astype(np.uint16)
+    buf = io.BytesIO()
+    Image.fromarray(grey).save(buf, format="TIFF")  # a plain TIFF: no GeoTIFF keys
+    r = _client().post("/v1/preview", content=buf.getvalue())
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert (body["width"], body["height"], body["bands"], body["dtype"]) == (30, 20, 1, "uint16")
+    assert body["crs"] is None and body["transform"] is None and "no CRS" in body["warning"]
+
+
 def _png_header_claiming(width: int, height: int) -> bytes:
     """A PNG signature and an IHDR chunk (valid CRC) saying ``width`` x ``height``, then a tiny IDAT and IEND."""
 
@@ -188,8 +199,13 @@ def test_truncated_tiff_oversize_bad_bands_and_bad_profile(honolulu: Path) -> No
     client = _client()
     r = client.post("/v1/preview", content=data[: len(data) // 3])
     assert r.status_code == 400 and "truncated" in r.json()["error"]["message"]
-    r = _client(max_upload_bytes=len(data) - 1).post("/v1/preview", content=data)
+    small = _client(max_upload_bytes=len(data) - 1)
+    r = small.post("/v1/preview", content=data)  # refused from its Content-Length
     assert r.status_code == 413 and f"over {len(data) - 1:,} bytes" in r.json()["error"]["message"]
+    r = small.post("/v1/preview", content=iter([data[:4096], data[4096:]]))  # chunked: refused while streaming
+    assert r.status_code == 413 and f"over {len(data) - 1:,} bytes" in r.json()["error"]["message"]
+    r = small.post("/v1/preview", content=iter([data[:5], data[5 : len(data) // 2]]))  # chunked, under the limit
+    assert r.status_code == 400 and "truncated" in r.json()["error"]["message"]  # the magic split across chunks
     r = client.post("/v1/preview?bands=4", content=data)
     assert r.status_code == 400 and "bands 1..3" in r.json()["error"]["message"]
     r = client.post("/v1/preview?bands=red", content=data)

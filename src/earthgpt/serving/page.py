@@ -3,7 +3,6 @@ browser cannot show). The page itself talks to ``/v1/chat/completions`` like any
 
 from __future__ import annotations
 
-import logging
 import os
 import tempfile
 from importlib import resources
@@ -17,8 +16,6 @@ from starlette.concurrency import run_in_threadpool
 from earthgpt.data.imagery import ImageReadError
 from earthgpt.serving.errors import ApiError, error_response
 from earthgpt.serving.preview import PREVIEW_SIDE, PreviewError, make_preview, raster_suffix
-
-log = logging.getLogger(__name__)
 
 DEFAULT_MAX_UPLOAD_BYTES = 24 << 20
 """24 MiB: 3/4 of the server's default request body limit. ``create_app`` passes 3/4 of ``--max-body-bytes``, so a
@@ -43,9 +40,19 @@ def _error(status: int, message: str, param: str, code: str) -> JSONResponse:
     return error_response(ApiError(status, message, param=param, code=code))
 
 
+def _too_large(limit: int) -> str:
+    return (
+        f"the upload is over {limit:,} bytes (3/4 of the server's --max-body-bytes: a chat request carries the image "
+        "base64-encoded); send a smaller raster or run `earthgpt scene` on it"
+    )
+
+
 async def _spool(request: Request, limit: int) -> Path | JSONResponse:
     """The request body written to a temporary file named by its magic number, or the 4xx error to send (empty,
     too large, not a raster); the body is streamed, never held whole in memory."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return _error(413, _too_large(limit), "body", "upload_too_large")
     fd, name = tempfile.mkstemp(prefix="earthgpt-preview-")
     path, size, head = Path(name), 0, b""
     error: JSONResponse | None = None
@@ -53,11 +60,7 @@ async def _spool(request: Request, limit: int) -> Path | JSONResponse:
         async for chunk in request.stream():
             size += len(chunk)
             if size > limit:
-                message = (
-                    f"the upload is over {limit:,} bytes (3/4 of the server's --max-body-bytes: a chat request "
-                    "carries the image base64-encoded); send a smaller raster or run `earthgpt scene` on it"
-                )
-                error = _error(413, message, "body", "upload_too_large")
+                error = _error(413, _too_large(limit), "body", "upload_too_large")
                 break
             if len(head) < _HEAD_BYTES:
                 head += chunk[:_HEAD_BYTES]
