@@ -1,6 +1,6 @@
 """Requests/s of ``earthgpt serve`` at 1, 8 and 32 concurrent clients, against one-by-one (a single client).
 
-Starts the real app (uvicorn on a free loopback port, in this process) over a random-weight tiny model, and sends
+Starts ``earthgpt serve`` (a subprocess on a free loopback port) over a random-weight tiny model, and sends
 ``--requests`` greedy chat completions with a real-size image (a data URL) through the openai client from N threads.
 The client counts run in turn (1, 8, 32, 1, 8, 32, ...) ``--repeats`` times; medians with min-max are printed, and
 each speed-up is taken round by round against the one-client run of the same round. Greedy answers are checked equal
@@ -12,10 +12,11 @@ from __future__ import annotations
 import argparse
 import base64
 import io
+import os
 import socket
+import subprocess
 import sys
 import tempfile
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,30 +24,33 @@ from pathlib import Path
 import httpx
 import numpy as np
 import openai
-import torch
-import uvicorn
 from _timing import Spread, interleaved, ratio
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.conftest import write_tiny_model
 
-from earthgpt.inference.predictor import Predictor
-from earthgpt.serving import ServeSettings, create_app
-
 CLIENTS = (1, 8, 32)
 
 
-def _serve(predictor: Predictor, max_batch: int) -> tuple[uvicorn.Server, str]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(predictor, ServeSettings(max_batch=max_batch)), log_level="error")
-    )
-    threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-    while not server.started:
-        time.sleep(0.02)
-    return server, f"http://127.0.0.1:{sock.getsockname()[1]}/v1"
+def _serve(model_dir: Path, max_batch: int, max_tokens: int, threads: int) -> tuple[subprocess.Popen[bytes], str]:
+    """``earthgpt serve`` in its own process (as users run it: the clients here do not share its interpreter)."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root / "src"), "OMP_NUM_THREADS": str(threads)}
+    cmd = [sys.executable, "-m", "earthgpt.cli", "serve", "--model", str(model_dir), "--port", str(port),
+           "--max-batch", str(max_batch), "--max-tokens", str(max_tokens)]  # fmt: skip
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    while True:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
+                return proc, f"http://127.0.0.1:{port}/v1"
+        except httpx.TransportError:
+            if proc.poll() is not None:
+                raise RuntimeError("earthgpt serve exited") from None
+            time.sleep(0.3)
 
 
 def _image_url(side: int) -> str:
@@ -62,13 +66,11 @@ def main() -> None:
     parser.add_argument("--max-tokens", type=int, default=8)
     parser.add_argument("--max-batch", type=int, default=8)
     parser.add_argument("--image", type=int, default=400, help="side of the JPEG sent with each request")
-    parser.add_argument("--threads", type=int, default=2, help="torch threads")
+    parser.add_argument("--threads", type=int, default=2, help="torch threads of the server")
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
 
-    predictor = Predictor.load(write_tiny_model(Path(tempfile.mkdtemp())), max_new_tokens=args.max_tokens)
-    server, base = _serve(predictor, args.max_batch)
+    server, base = _serve(write_tiny_model(Path(tempfile.mkdtemp())), args.max_batch, args.max_tokens, args.threads)
     client = openai.OpenAI(base_url=base, api_key="unused", max_retries=0, timeout=300)
     image = _image_url(args.image)
     questions = ["what is here?", "how many ships?", "describe the scene", "where is the harbour?"]
@@ -94,7 +96,8 @@ def main() -> None:
         )
 
     seconds = interleaved({f"{n}": (lambda n=n: run(n)) for n in CLIENTS}, repeats=args.repeats, warmup=1)
-    server.should_exit = True
+    server.terminate()
+    server.wait(timeout=30)
     print(
         f"{args.requests} requests per run, {args.max_tokens} tokens each, a {args.image} px JPEG, max batch "
         f"{args.max_batch}, tiny random model, {args.threads} torch threads; {args.repeats} interleaved rounds, "
