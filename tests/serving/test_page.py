@@ -40,7 +40,9 @@ def browser() -> Iterator[Any]:
         pytest.skip("playwright is not installed: pip install earthgpt[dev]")
     exe = chromium_path()
     if exe is None:
-        pytest.skip("no Chromium browser found: apt-get install chromium (or set EARTHGPT_CHROMIUM)")
+        named = os.environ.get("EARTHGPT_CHROMIUM")
+        where = f"EARTHGPT_CHROMIUM={named} is not a file" if named else "no chromium on PATH"
+        pytest.skip(f"no Chromium browser ({where}): apt-get install chromium, or set EARTHGPT_CHROMIUM")
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=exe, headless=True)
         yield b
@@ -400,5 +402,29 @@ def test_page_over_the_real_server_shows_the_answer_and_its_overlay(
     assert [m["role"] for m in sent] == ["user", "assistant", "user"]
     assert sent[1]["content"] == message["content"] and sent[2]["content"] == "And the harbour?"
     assert sent[0]["content"][0]["image_url"]["url"].startswith("data:image/tiff;base64,")
+    assert errors == []
+    page.close()
+
+
+def test_a_jpeg_turned_by_exif_is_shown_as_the_server_reads_it(browser: Any, base_url: str, tmp_path: Path) -> None:
+    """A browser turns a JPEG by its EXIF orientation, the server does not: the page shows the server's preview, so a
+    prompt drawn on it is in the pixels the model sees."""
+    from PIL import Image
+
+    rgb = np.zeros((40, 100, 3), dtype=np.uint8)
+    rgb[:, :50] = 255  # left half white, as stored
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to show"
+    path = tmp_path / "turned.jpg"
+    Image.fromarray(rgb).save(path, format="JPEG", exif=exif.tobytes())
+    page, errors = new_page(browser)
+    page.goto(base_url + "/")
+    page.set_input_files("#file-input", str(path))
+    page.wait_for_function("document.getElementById('drop-zone').classList.contains('loaded')")
+    assert "turned.jpg: 100 x 40 px" in page.inner_text("#image-info")
+    width, height = page.evaluate("[document.getElementById('canvas').width, document.getElementById('canvas').height]")
+    assert width > height
+    left, right = pixels(page, (5, height // 2, 1, 1)), pixels(page, (width - 5, height // 2, 1, 1))
+    assert left.min() > 200 and right.max() < 50  # drawn as stored, not turned
     assert errors == []
     page.close()

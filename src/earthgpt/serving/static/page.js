@@ -83,7 +83,7 @@ async function openFile(file) {
   try {
     const dataUrl = await readAsDataUrl(file);
     let image = null;
-    if (BROWSER_TYPES.includes(file.type) && !isTiff(file)) {
+    if (BROWSER_TYPES.includes(file.type) && !isTiff(file) && (await exifOrientation(file)) === 1) {
       try {
         const bitmap = await loadImage(dataUrl);
         image = { width: bitmap.naturalWidth, height: bitmap.naturalHeight, crs: null, transform: null, bitmap };
@@ -100,6 +100,32 @@ async function openFile(file) {
   } catch (e) {
     setStatus(`${file.name}: ${e.message}`, true);
   }
+}
+
+async function exifOrientation(file) {
+  // The EXIF orientation of a JPEG (1 = as stored; 1 for anything else). A browser turns the picture by it, the
+  // server does not: such a JPEG goes through the server's preview so prompts land where the model sees them.
+  if (file.type !== "image/jpeg") return 1;
+  try {
+    const v = new DataView(await file.slice(0, 1 << 16).arrayBuffer());
+    if (v.getUint16(0) !== 0xffd8) return 1;
+    for (let off = 2; off + 4 <= v.byteLength; off += 2 + v.getUint16(off + 2)) {
+      const marker = v.getUint16(off);
+      if (marker === 0xffda || (marker & 0xff00) !== 0xff00) return 1; // image data, or not a marker
+      if (marker !== 0xffe1 || v.getUint32(off + 4) !== 0x45786966) continue; // APP1 "Exif"
+      const tiff = off + 10;
+      const little = v.getUint16(tiff) === 0x4949;
+      const ifd = tiff + v.getUint32(tiff + 4, little);
+      for (let i = 0, n = v.getUint16(ifd, little); i < n; i += 1) {
+        const entry = ifd + 2 + 12 * i;
+        if (v.getUint16(entry, little) === 0x0112) return v.getUint16(entry + 8, little);
+      }
+      return 1;
+    }
+  } catch (e) {
+    /* a short or odd header: as stored */
+  }
+  return 1;
 }
 
 function mediaType(file) {
