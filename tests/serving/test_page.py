@@ -1,6 +1,7 @@
 """The web page in headless Chromium (playwright, Debian's `chromium`): open a real sen2ships GeoTIFF (server-side
 preview), draw a box prompt, ask, and check the canvas pixels and the DOM for the drawn prompt and the answer's
-boxes and masks, layer toggles and the GeoJSON download. Skips only when no browser is installed."""
+boxes and masks, layer toggles and the GeoJSON download. Skips only without a browser (or playwright) or without
+the shared data."""
 
 from __future__ import annotations
 
@@ -113,11 +114,11 @@ def new_page(browser: Any) -> tuple[Any, list[str]]:
     return page, errors
 
 
-def open_image(page: Any, path: Path) -> float:
-    """Open ``path`` through the file input; the canvas scale (canvas px per image px) once it is shown."""
+def open_image(page: Any, path: Path, width: int) -> float:
+    """Open ``path`` (``width`` px wide) through the file input; the canvas scale (canvas px per image px)."""
     page.set_input_files("#file-input", str(path))
     page.wait_for_function("document.getElementById('drop-zone').classList.contains('loaded')", timeout=20_000)
-    return float(page.evaluate("document.getElementById('canvas').width")) / 424.0
+    return float(page.evaluate("document.getElementById('canvas').width")) / width
 
 
 def draw_box(page: Any, x1: int, y1: int, x2: int, y2: int) -> None:
@@ -185,7 +186,7 @@ def test_page_draws_prompt_boxes_masks_toggles_layers_and_downloads_geojson(
     page, errors = new_page(browser)
     page.route("**/v1/chat/completions", fulfil)
     page.goto(base_url + "/")
-    scale = open_image(page, honolulu)
+    scale = open_image(page, honolulu, 424)
     assert "424 x 316 px; CRS EPSG:3857" in page.inner_text("#image-info")
     assert "profile uint16" in page.inner_text("#image-info")  # 16-bit: the server's preview is shown
 
@@ -350,7 +351,7 @@ def test_page_over_the_real_server_shows_the_answer_and_its_overlay(
     page, errors = new_page(browser)
     page.goto(base_url + "/")
     page.wait_for_function("document.getElementById('model-name').textContent === 'earthgpt'")
-    open_image(page, honolulu)
+    open_image(page, honolulu, 424)
     draw_box(page, 100, 100, 300, 300)
     assert page.get_attribute("#canvas", "data-prompts") == "1"
     edge = pixels(page, (100, 100, 201, 3))
