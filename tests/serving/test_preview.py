@@ -219,7 +219,7 @@ def test_page_files_are_served_and_fetch_nothing_from_elsewhere() -> None:
     html = client.get("/")
     assert html.status_code == 200 and html.headers["content-type"].startswith("text/html")
     refs = set(re.findall(r'(?:src|href)="([^"]+)"', html.text))
-    assert refs == {"page.js", "page.css", "data:,"}  # no favicon request
+    assert refs == {"overlay.js", "page.js", "page.css", "data:,"}  # no favicon request
     for name, media in STATIC_FILES.items():
         r = client.get("/" if name == "index.html" else f"/{name}")
         assert r.status_code == 200 and r.headers["content-type"] == media

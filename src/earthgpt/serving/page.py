@@ -23,6 +23,7 @@ raster the page can preview also fits, base64-encoded (4/3 of its size), in a ch
 
 STATIC_FILES: dict[str, str] = {
     "index.html": "text/html; charset=utf-8",
+    "overlay.js": "text/javascript; charset=utf-8",
     "page.js": "text/javascript; charset=utf-8",
     "page.css": "text/css; charset=utf-8",
 }
@@ -97,7 +98,7 @@ def page_router(max_upload_bytes: int = DEFAULT_MAX_UPLOAD_BYTES, preview_side: 
     def index() -> Response:
         return Response(static_text("index.html"), media_type=STATIC_FILES["index.html"])
 
-    for name in ("page.js", "page.css"):
+    for name in [n for n in STATIC_FILES if n != "index.html"]:
         router.add_api_route(f"/{name}", _static_route(name), methods=["GET"], include_in_schema=False)
 
     @router.post("/v1/preview", response_model=None)
