@@ -102,7 +102,10 @@ def test_bad_input_is_a_clear_4xx_and_the_server_still_answers(case: str, base_u
 
 def test_the_error_names_the_field(base_url: str, jpeg_bytes: bytes) -> None:
     err = _error(_post(base_url, _ask(data_url(b"GIF89a....", "image/gif"))), 400)
-    assert err["param"] == "messages[0].content[1].image_url"
+    assert err["param"] == "messages.0.content.1.image_url"
+    part = {"messages": [{"role": "user", "content": [{"type": "image", "url": "x"}]}]}
+    err = _error(_post(base_url, part), 400)
+    assert err["param"] == "messages.0.content.0" and "'text', 'image_url'" in err["message"]
     err = _error(_post(base_url, {"messages": []}), 400)
     assert err["param"] == "messages" and err["type"] == "invalid_request_error"
     err = _error(_post(base_url, b"{not json"), 400)

@@ -54,7 +54,7 @@ def _dialogue(req: ChatCompletionRequest, settings: ServeSettings, max_side: int
         parts: list[Part] = []
         items = [m.content] if isinstance(m.content, str) else (m.content or [])
         for j, item in enumerate(items):
-            param = f"messages[{i}].content" + ("" if isinstance(m.content, str) else f"[{j}]")
+            param = f"messages.{i}.content" + ("" if isinstance(m.content, str) else f".{j}")
             if isinstance(item, str):
                 parts.append(TextPart(item))
                 chars += len(item)
@@ -76,7 +76,7 @@ def _dialogue(req: ChatCompletionRequest, settings: ServeSettings, max_side: int
                                code="context_length_exceeded")  # fmt: skip
         out.append(Message(m.role, tuple(parts)))
     if out[-1].role != "user":
-        raise ApiError(400, f"messages[{len(out) - 1}]: the last message must be the user's question",
+        raise ApiError(400, f"messages.{len(out) - 1}: the last message must be the user's question",
                        param="messages", code="invalid_value")  # fmt: skip
     if image is None:
         raise ApiError(400, "messages: EarthGPT answers questions about an image; add an image_url part (a base64 "

@@ -62,12 +62,20 @@ def error_response(err: ApiError) -> JSONResponse:
 def validation_error(exc: ValidationError | RequestValidationError) -> ApiError:
     """The first schema violation as a 400 naming the field (``messages.0.content``) and what was expected."""
     errors = exc.errors()
-    first = errors[0] if errors else {"loc": (), "msg": "invalid request"}
-    loc = [str(p) for p in first.get("loc", ()) if p != "body"]
+    # of a union (content: a string or a list of parts) the deepest error is the one meant
+    first = max(errors, key=lambda e: len(e.get("loc", ()))) if errors else {"loc": (), "msg": "invalid request"}
+    loc = [str(p) for p in first.get("loc", ()) if p != "body" and not _is_branch(p)]
     param = ".".join(loc) or None
     more = f" (and {len(errors) - 1} more problem(s))" if len(errors) > 1 else ""
     message = f"{param + ': ' if param else ''}{first.get('msg', 'invalid value')}{more}"
     return ApiError(400, message, param=param, code="invalid_value")
+
+
+def _is_branch(part: object) -> bool:
+    """A union branch name pydantic puts in error locations (``str``, ``list[...]``, ``tagged-union[...]``)."""
+    return isinstance(part, str) and (
+        part in ("str", "int", "float") or part.endswith("]") or part.startswith("function")
+    )
 
 
 def install_handlers(app: FastAPI) -> None:

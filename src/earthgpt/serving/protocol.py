@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -69,7 +69,7 @@ class ImageContent(_Lenient):
         return {"url": v} if isinstance(v, str) else v
 
 
-ContentPart = TextContent | ImageContent
+ContentPart = Annotated[TextContent | ImageContent, Field(discriminator="type")]
 
 
 class ChatMessage(_Lenient):
