@@ -1,5 +1,6 @@
 """The OpenAI-compatible app: thin routes that read and validate a request, hand it to the batcher in front of the
-Predictor, and write the answer back (``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /health``)."""
+Predictor, and write the answer back (``POST /v1/chat/completions``, ``GET /v1/models``, ``GET /health``); the web page
+and its raster preview (``GET /``, ``POST /v1/preview``) come from :mod:`earthgpt.serving.page`."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from earthgpt.inference.predictor import Predictor
 from earthgpt.serving.batching import Batcher, Job, QueueFullError
 from earthgpt.serving.completions import Prepared, prepare, response, stream_events
 from earthgpt.serving.errors import ApiError, install_handlers, validation_error
+from earthgpt.serving.page import page_router
 from earthgpt.serving.protocol import ChatCompletionRequest, ModelCard, ModelList
 from earthgpt.serving.settings import ServeSettings
 
@@ -92,6 +94,7 @@ def create_app(predictor: Predictor, settings: ServeSettings | None = None) -> F
     app.state.predictor = predictor
     app.state.settings = settings
     install_handlers(app)
+    app.include_router(page_router(max_upload_bytes=settings.max_body_bytes * 3 // 4))
 
     async def generate(prepared: Prepared) -> Generation:
         batcher: Batcher = app.state.batcher

@@ -91,12 +91,26 @@ def scene_stretch(
         n = len(display.bands)
         return Stretch(low=(0.0,) * n, high=(S2_DISPLAY_MAX,) * n)
     k = max(1, -(-max(info.width, info.height) // STATS_SIDE))
-    view = read_raster(path, out_size=(max(1, info.width // k), max(1, info.height // k)))[:, :, list(display.bands)]
+    view = read_raster(path, out_size=(max(1, info.width // k), max(1, info.height // k)))
+    return view_stretch(view, display, nodata, low, high, str(path))
+
+
+def view_stretch(
+    view: np.ndarray, display: Display, nodata: float | None, low: float = 2.0, high: float = 98.0, name: str = "view"
+) -> Stretch | None:
+    """The percentile stretch of a profile from ``view`` [h, w, C] (native samples of the whole raster, decimated),
+    skipping nodata pixels and non-finite values; None for ``rgb8``, fixed reflectance for ``sentinel2``."""
+    if display.profile == "rgb8":
+        return None
+    if display.profile == "sentinel2":
+        n = len(display.bands)
+        return Stretch(low=(0.0,) * n, high=(S2_DISPLAY_MAX,) * n)
+    view = view[:, :, list(display.bands)]
     valid = np.ones(view.shape[:2], dtype=bool) if nodata is None else ~np.all(view == nodata, axis=2)
     values = transform_values(view, display.profile)[valid]  # [N, C]
     values = values[np.isfinite(values).all(axis=1)]
     if values.size == 0:
-        log.warning("%s: no valid pixel in the decimated view; the stretch is 0..1", path)
+        log.warning("%s: no valid pixel in the decimated view; the stretch is 0..1", name)
         return Stretch(low=(0.0,) * len(display.bands), high=(1.0,) * len(display.bands))
     lo, hi = np.percentile(values, [low, high], axis=0)  # [C], [C]
     return Stretch(low=tuple(float(v) for v in lo), high=tuple(float(v) for v in hi))
