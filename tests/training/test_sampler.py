@@ -125,6 +125,8 @@ def test_length_grouping_keeps_a_short_tail_last() -> None:
     plain = list(ShardedEpochSampler(40, seed=3, epoch=0))
     assert grouped[-1] == sorted(plain[36:], key=lambda i: -LENGTHS[i])[-1]
     assert sorted(grouped) == list(range(40))
+
+
 def test_task_weights_set_each_tasks_share_whatever_its_size() -> None:
     tasks = ["refer"] * 10 + ["seg"] * 30 + ["caption"] * 60
     weights = task_sample_weights(tasks, {"refer": 2.0, "seg": 1.0, "caption": 1.0})
