@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="timed rounds after one warm-up round")
     parser.add_argument("--steps", type=int, default=2, help="optimizer steps per round and side")
     parser.add_argument("--max-length", type=int, default=640, help="token budget per conversation (the demo's)")
-    parser.add_argument("--length-window", type=int, default=None, help="TrainConfig.length_window (0: off)")
+    parser.add_argument("--length-window", type=int, default=16, help="TrainConfig.length_window (0: off)")
     parser.add_argument("--mixed-precision", choices=("no", "bf16"), default="no")
     parser.add_argument("--threads", type=int, default=None, help="torch.set_num_threads (default: torch's)")
     parser.add_argument("--matmul-size", type=int, default=2048)
