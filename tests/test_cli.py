@@ -65,6 +65,7 @@ def test_train_flags_come_from_the_config_dataclasses() -> None:
     flags = {opt for action in train._actions for opt in action.option_strings}
     assert {f"--{f.name.replace('_', '-')}" for f in fields(TrainConfig)} - flags == {
         "--out-dir",
+        "--task-weights",
         "--extra",
         "--base-weights",
     }

@@ -163,7 +163,7 @@ def test_assemble_train_both_stages_save_and_reload(
     dw = model.vision.cnn.model.encoder.stages[0].layers[0].dwconv.weight  # type: ignore[union-attr,index]
     assert torch.equal(dw, read_convnext_state(conv)["encoder.stages.0.layers.0.dwconv.weight"])
     tok_vocab = len(json.loads((llm / "tokenizer.json").read_text())["model"]["vocab"])
-    assert config.vocab_size == tok_vocab + 2  # <image> and <pad> added
+    assert config.vocab_size == tok_vocab + 5  # <image>, <pad>, <region>, <seg> and <view> added
     s1, s2 = tmp_path / "s1", tmp_path / "s2"
     _train(build, "1", init, s1)
     _train(build, "2", s1, s2)
