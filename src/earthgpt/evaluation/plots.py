@@ -19,6 +19,8 @@ from earthgpt.data.imagery import ImageReadError, load_image
 from earthgpt.evaluation.tasks.spec import Parsed, Sample
 from earthgpt.geometry import HBB, box_corners
 
+matplotlib.rcParams["text.parse_math"] = False  # answers and labels are plain text: "$$$$" is not TeX
+
 __all__ = ["plot_confusion", "plot_examples", "plot_pr_curves"]
 
 log = logging.getLogger(__name__)
