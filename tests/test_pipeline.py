@@ -62,3 +62,26 @@ def test_init_pretrained_writes_a_loadable_directory_with_the_local_weights(tmp_
     expected |= {n for n, _ in model.named_parameters() if n.startswith("vision.cnn.scale_proj.")}
     assert set(report.trainable_names) == expected
     assert len([n for n in expected if n.startswith("vision.cnn.scale_proj.")]) == 2 * len(cfg.cnn.feature_strides)
+
+
+def test_a_scratch_run_adds_the_x_parts_when_its_corpus_uses_them(data_root: Path, tmp_path: Path) -> None:
+    """``TrainRun.x`` None: a corpus with prompts / masks / views gets the EarthGPT-X parts, a plain one does not."""
+    from earthgpt.data.corpus import BuildConfig, SourceSpec, build
+    from earthgpt.data.instructions.convert import InstructionOptions
+    from earthgpt.models.config import EarthGPTConfig as Config
+    from earthgpt.pipeline import TrainRun, train_from_build
+
+    hrsid = SourceSpec(
+        "hrsid", "hrsid_modified_coco", ["train"],
+        {"annotations": "subset_offshore_train_30imgs.json", "images": "images"},
+    )  # fmt: skip
+    made = {}
+    for name, x_tasks in (("x", ("region_classification", "pixel_grounding")), ("plain", ())):
+        out = tmp_path / name
+        build(BuildConfig([hrsid], data_root=str(data_root), out_dir=str(out / "data"),
+                          instructions=InstructionOptions(x_tasks=x_tasks)))  # fmt: skip
+        run = TrainRun(build=str(out / "data"), out=str(out / "model"),
+                       train={"max_steps": 1, "batch_size": 2, "warmup_steps": 0, "progress_bar": False})  # fmt: skip
+        train_from_build(run)
+        made[name] = Config.load(out / "model" / "config.json").x
+    assert made["x"] is not None and made["plain"] is None

@@ -63,7 +63,10 @@ class TrainRun:
     vocab_size: int = 1024
     """Size of the BPE tokenizer trained on the corpus for ``scratch`` runs."""
     max_length: int = 1024
-    """Token budget of one conversation (longer ones are cut at the end)."""
+    """Token budget of one conversation (longer ones are not trained; the run counts them)."""
+    x: bool | None = None
+    """Whether a ``scratch`` model gets the EarthGPT-X parts (prompt encoder, fusion, region tokens, mask decoder);
+    None: when the corpus holds any conversation with visual prompts, target masks or a view plan."""
     images: str | None = None
     """Folder the corpus's image paths are relative to; default: the build's data root."""
     warmup_fraction: float | None = None
@@ -173,6 +176,11 @@ def new_model(
     return build_model(cfg), tok
 
 
+def needs_x(conversation: Conversation) -> bool:
+    """Whether a conversation uses an EarthGPT-X part: visual prompts, target masks or a view plan."""
+    return bool(conversation.prompts or conversation.masks or conversation.views)
+
+
 def whole_conversations(
     conversations: list[Conversation], template: ChatTemplate
 ) -> tuple[list[Conversation], list[tuple[str, int]]]:
@@ -246,7 +254,8 @@ def train_from_build(run: TrainRun) -> TrainResult:
         assert run.init is not None  # load_train_run checks it
         model, tok = load_pretrained(run.init), load_tokenizer(run.init)
     else:
-        model, tok = new_model(conversations, run.size, run.vocab_size, config.seed)
+        x = run.x if run.x is not None else any(needs_x(c) for c in conversations)
+        model, tok = new_model(conversations, run.size, run.vocab_size, config.seed, x=x)
     result = fit(model, tok, conversations, Path(run.images) if run.images else root, config, run.max_length)
     processes = PartialState()
     if processes.is_main_process:  # one writer; the checkpoint holds the gathered weights under any engine

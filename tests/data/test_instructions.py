@@ -192,3 +192,28 @@ def test_real_hit_uav_obb_records_all_convert(data_root: Path) -> None:
         assert len(boxes) == len(out.objects)
         assert all(0.0 <= v <= 1.0 for b in boxes for v in b.box.as_tuple())
     assert outside >= 5  # the case this test is about does occur in the release (9 objects of the val split)
+
+
+def test_max_rounds_cuts_a_long_vqa_record_into_conversations_that_each_open_with_the_image() -> None:
+    qa = tuple(
+        QAPair(f"Is there a road {i}?", "yes" if i % 2 else "no", "presence" if i % 3 else "comp") for i in range(23)
+    )
+    record = VQARecord(**_base(qa=qa))
+    (whole,) = to_conversations(record)  # the paper's recipe: one conversation per image
+    parts = to_conversations(record, InstructionOptions(max_rounds=10))
+    assert [c.id for c in parts] == ["r1:vqa", "r1:vqa.1", "r1:vqa.2"]
+    assert [len(c.messages) // 2 for c in parts] == [10, 10, 3]
+    for c in parts:
+        images = [[part.image for part in m.content if isinstance(part, ImagePart)] for m in c.messages]
+        assert images[0] == [IMG] and not any(images[1:])
+        assert len(c.meta["qtypes"]) == len(c.messages) // 2
+    assert [m.text for c in parts for m in c.messages] == [m.text for m in whole.messages]
+    assert [t for c in parts for t in c.meta["qtypes"]] == whole.meta["qtypes"]
+    (fits,) = to_conversations(record, InstructionOptions(max_rounds=23))
+    assert fits == whole  # a record that fits keeps its id and content
+
+
+@pytest.mark.parametrize("bad", [0, -3, 1.5, False])
+def test_max_rounds_must_be_a_positive_integer(bad: object) -> None:
+    with pytest.raises(ValueError, match="max_rounds"):
+        InstructionOptions(max_rounds=bad)  # type: ignore[arg-type]

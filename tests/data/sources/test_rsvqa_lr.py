@@ -28,3 +28,28 @@ def test_real_rsvqa_lr_counts_types_and_a_known_pair(data_root: Path) -> None:
 def test_real_rsvqa_lr_has_no_val_files(data_root: Path) -> None:
     with pytest.raises(DataRootError, match="LR_split_val"):
         get_source("rsvqa_lr")(data_root / "rsvqa_website_samples", split="val")
+
+
+@pytest.mark.parametrize("source", ["rsvqa_lr", "rsvqa_hr"])
+def test_dev_split_holds_out_whole_images_disjoint_from_train(data_root: Path, source: str) -> None:
+    """``dev_fraction`` divides the train images by a hash of their id: dev and train partition them, and the
+    rsvqa_*_dev tasks read dev with the fraction the shipped model's corpus trains with."""
+    import yaml
+
+    from earthgpt.evaluation.tasks import get_task
+    from tests.conftest import REPO_ROOT
+
+    root = data_root / "rsvqa_website_samples"
+    cls = get_source(source)
+    every = set(cls(root, split="train").items())
+    train = set(cls(root, split="train", dev_fraction=0.2).items())
+    dev = set(cls(root, split="dev", dev_fraction=0.2).items())
+    assert train | dev == every and not train & dev
+    assert 5 <= len(dev) <= 15  # 20% of 50 images, up to the hash's spread
+    assert cls(root, split="dev").items() == []  # no fraction, no dev images
+    records = [r for r in cls(root, split="dev", dev_fraction=0.2) if isinstance(r, VQARecord)]
+    assert {r.id for r in records} == dev and all(r.split == "dev" for r in records)
+    task = get_task(f"{source}_dev")
+    recipe = yaml.safe_load((REPO_ROOT / "configs" / "data" / "tiny.yaml").read_text())
+    (entry,) = [s for s in recipe["sources"] if s["name"] == source]
+    assert entry["splits"] == ["train"] and entry["options"]["dev_fraction"] == task.options["dev_fraction"]

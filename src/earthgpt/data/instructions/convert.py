@@ -47,6 +47,11 @@ class InstructionOptions:
     "pixel_grounding", "zoom". Empty (the default): the paper's recipe only."""
     x_regions: int = 3
     """Most ``<regionK>`` prompts of one referring-classification conversation."""
+    max_rounds: int | None = None
+    """Most question-answer rounds of one VQA or caption conversation: a record with more (an RSVQA image has about
+    100 questions) becomes several conversations of at most this many rounds, each opening with the image (ids
+    ``<id>:vqa``, ``<id>:vqa.1``, ...), so that each fits a training length instead of being refused whole. None
+    (the paper's recipe): one conversation per image."""
     x_seed: int = 0
     """Seed of the region choices (which objects, prompt kinds, sampled points and scribbles); the build sets it
     from its ``seed``."""
@@ -60,12 +65,15 @@ class InstructionOptions:
             raise ValueError(f"instructions.x_tasks: unknown {unknown}; choose from {list(X_TASKS)}")
         if isinstance(self.x_regions, bool) or not isinstance(self.x_regions, int) or self.x_regions < 1:
             raise ValueError(f"instructions.x_regions must be an integer >= 1, got {self.x_regions!r}")
-        if self.max_objects is not None and (
-            isinstance(self.max_objects, bool) or not isinstance(self.max_objects, int) or self.max_objects < 1
-        ):
-            raise ValueError(f"instructions.max_objects must be an integer >= 1 or null, got {self.max_objects!r}")
+        for name in ("max_objects", "max_rounds"):
+            self._check_cap(name)
         if not isinstance(self.decimals, int) or isinstance(self.decimals, bool) or self.decimals < 0:
             raise ValueError(f"instructions.decimals must be an integer >= 0, got {self.decimals!r}")
+
+    def _check_cap(self, name: str) -> None:
+        value = getattr(self, name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+            raise ValueError(f"instructions.{name} must be an integer >= 1 or null, got {value!r}")
 
 
 def _rng(opts: InstructionOptions, key: str) -> random.Random | None:
@@ -81,6 +89,15 @@ def _rounds(
         image: ImageRef | None = record.image if i == 0 else None
         messages += [Message.user(question, image), Message.assistant(answer)]
     return Conversation(id=cid, messages=tuple(messages), task=task, source=record.source, meta=meta or {})
+
+
+def _chunks(
+    cid: str, pairs: Sequence[tuple[str, str]], most: int | None
+) -> list[tuple[str, Sequence[tuple[str, str]]]]:
+    """``pairs`` cut into runs of at most ``most`` rounds (all of them when None), with their conversation ids: the
+    first keeps ``cid`` (a record that fits is unchanged), the k-th (k >= 1) is ``cid.k``."""
+    step = most or max(len(pairs), 1)
+    return [(cid if k == 0 else f"{cid}.{k}", pairs[i : i + step]) for k, i in enumerate(range(0, len(pairs), step))]
 
 
 def _unique(items: Sequence[str]) -> list[str]:
@@ -211,13 +228,19 @@ def _paper_conversations(record: Record, opts: InstructionOptions) -> list[Conve
         if not caps:
             return []
         pairs = [(T.pick(T.CAPTION, rng), c) for c in caps]
-        return [_rounds(f"{record.id}:cap", record, pairs, "caption")]
+        return [
+            _rounds(cid, record, part, "caption") for cid, part in _chunks(f"{record.id}:cap", pairs, opts.max_rounds)
+        ]
     if isinstance(record, VQARecord):
         pairs = [(T.vqa_prompt(qa.question), qa.answer.strip()) for qa in record.qa if qa.question.strip()]
         if not pairs:
             return []
         qtypes = [qa.qtype for qa in record.qa if qa.question.strip()]
-        return [_rounds(f"{record.id}:vqa", record, pairs, "vqa", {"qtypes": qtypes})]
+        step = opts.max_rounds or len(pairs)
+        return [
+            _rounds(cid, record, part, "vqa", {"qtypes": qtypes[k * step : (k + 1) * step]})
+            for k, (cid, part) in enumerate(_chunks(f"{record.id}:vqa", pairs, opts.max_rounds))
+        ]
     if isinstance(record, DetectionRecord):
         return _detection(record, opts)
     if isinstance(record, (GroundingRecord, RegionCaptionRecord)):

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from earthgpt.data.records import QAPair, Record, VQARecord
 from earthgpt.data.sources._annotation_formats import AnnotationError, read_int
 from earthgpt.data.sources._karpathy import load_json
-from earthgpt.data.sources._shared import probe_ref
+from earthgpt.data.sources._shared import check_fraction, hash_split, probe_ref
 from earthgpt.data.sources.base import DataRootError, Skip, Source
 
 KINDS = ("images", "questions", "answers")
@@ -23,6 +23,11 @@ class RSVQASource(Source):
     * questions: ``{"questions": [{"id", "img_id", "type", "question", "answers_ids": [...], "active"}]}``
     * answers: ``{"answers": [{"id", "question_id", "answer", "active"}]}``
 
+    Split ``dev`` (option ``dev_fraction`` > 0): a held-out part of the train files for releases that ship one split
+    only (the website samples): a hash of the image id sends ``dev_fraction`` of the train images to ``dev``, and
+    ``train`` then keeps the rest, so the two are disjoint for one fraction. With ``dev_fraction`` 0 (the default)
+    ``train`` is every train image and ``dev`` is empty.
+
     Entries are linked by id, never by list position. Only ``active`` images and questions are used: the
     official per-split image files list every image and mark the split's own as active, and deleted questions
     stay in the files as inactive. The image of entry ``id`` is ``<image dir>/<id>.<tif|png>``. Answers are kept
@@ -34,8 +39,11 @@ class RSVQASource(Source):
     image_dirs: ClassVar[tuple[str, ...]] = ()
     default_sensor: ClassVar[str] = ""
 
-    def __init__(self, root: str | Path, split: str = "train", image_dir: str | None = None) -> None:
+    def __init__(
+        self, root: str | Path, split: str = "train", image_dir: str | None = None, dev_fraction: float = 0.0
+    ) -> None:
         super().__init__(root, split)
+        self.dev_fraction = check_fraction(self.name, dev_fraction)
         self.files = self._find_files()
         self.image_dir = image_dir
         self._data: tuple[dict[int, Any], dict[int, Any], dict[int, Any]] | None = None
@@ -43,16 +51,26 @@ class RSVQASource(Source):
 
     def _find_files(self) -> dict[str, Path]:
         folders = [self.root, *sorted(p for p in self.root.iterdir() if p.is_dir())]
-        for pattern in self.patterns.get(self.split, ()):
+        for pattern in self._patterns():
             for folder in folders:
                 files = {k: folder / pattern.format(kind=k) for k in KINDS}
                 if all(f.is_file() for f in files.values()):
                     return files
-        names = " or ".join(p.format(kind="{images,questions,answers}") for p in self.patterns.get(self.split, ()))
+        names = " or ".join(p.format(kind="{images,questions,answers}") for p in self._patterns())
         raise DataRootError(
             f"{self.name}: split {self.split!r} needs {names} in {self.root} or one folder below it; pass the "
             f"{self.name} folder as distributed"
         )
+
+    def _patterns(self) -> tuple[str, ...]:
+        return self.patterns.get("train" if self.split == "dev" else self.split, ())
+
+    def _in_split(self, image_id: int) -> bool:
+        """Whether an active image of the files belongs to this split (only ``train``/``dev`` are hash-divided)."""
+        if self.split not in ("train", "dev") or (self.split == "train" and self.dev_fraction == 0):
+            return True
+        held_out = hash_split(str(image_id), self.dev_fraction) == "test"
+        return held_out == (self.split == "dev")
 
     def _read(self) -> tuple[dict[int, Any], dict[int, Any], dict[int, Any]]:
         """The active images, the questions and the answers by id. A file that cannot be read is one bad item
@@ -64,7 +82,8 @@ class RSVQASource(Source):
         images, questions, answers = tables
         if any(kind in self._bad for kind in KINDS):
             images = {}
-        self._data = ({i: e for i, e in images.items() if e.get("active", True)}, questions, answers)
+        kept = {i: e for i, e in images.items() if e.get("active", True) and self._in_split(i)}
+        self._data = (kept, questions, answers)
         return self._data
 
     def _table(self, kind: str) -> dict[int, Any]:

@@ -30,7 +30,7 @@ class RSVQAHR(RSVQASource):
     """
 
     name = "rsvqa_hr"
-    splits = ("train", "val", "test", "test_phili")
+    splits = ("train", "val", "test", "test_phili", "dev")
     patterns: ClassVar[dict[str, tuple[str, ...]]] = {
         "train": ("USGS_split_train_{kind}.json", "USGS_split_train_{kind}_reduced.json"),
         "val": ("USGS_split_val_{kind}.json",),

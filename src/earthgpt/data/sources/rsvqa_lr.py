@@ -28,7 +28,7 @@ class RSVQALR(RSVQASource):
     """
 
     name = "rsvqa_lr"
-    splits = ("train", "val", "test")
+    splits = ("train", "val", "test", "dev")
     patterns: ClassVar[dict[str, tuple[str, ...]]] = {
         "train": ("LR_split_train_{kind}.json", "{kind}S2_reduced.json"),
         "val": ("LR_split_val_{kind}.json",),

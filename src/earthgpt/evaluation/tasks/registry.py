@@ -23,6 +23,9 @@ __all__ = [
 CAPTION_METRICS = ("BLEU-1", "BLEU-2", "BLEU-3", "BLEU-4", "METEOR", "ROUGE-L", "CIDEr", "SPICE")
 GROUNDING_METRICS = ("Pr@0.5", "Pr@0.6", "Pr@0.7", "Pr@0.8", "Pr@0.9", "mIoU", "cIoU")
 DETECTION_METRICS = ("AP@40", "AP@50")
+DEV_FRACTION = 0.2
+"""The held-out share of a sample release that ships one split only (the RSVQA website samples): a corpus trains on
+``train`` with ``dev_fraction: 0.2`` and these tasks score ``dev``, disjoint by the hash split."""
 
 _SCENE_DIR = "one folder per class holding that class's images"
 # Tab. VIII/IX compare with GroundingDINO and DOTA-trained detectors and ask the generic detection question, which
@@ -295,6 +298,30 @@ SAMPLE_TASKS: tuple[TaskSpec, ...] = (
         split="train",
         data_dir="rsvqa_website_samples",
         title="VQA, RSVQA-HR website samples (train images)",
+        metrics=("presence", "comparison", "count", "area", "OA"),
+        setting="sample",
+        expects="dataUSGS_reduced/ and qa_json/ of the RSVQA website samples",
+    ),
+    TaskSpec(
+        name="rsvqa_lr_dev",
+        kind="vqa",
+        source="rsvqa_lr",
+        split="dev",
+        options={"dev_fraction": DEV_FRACTION},
+        data_dir="rsvqa_website_samples",
+        title="VQA, RSVQA-LR website samples, held-out dev images (a 20% hash split; train on the rest)",
+        metrics=("presence", "comparison", "count", "rural_urban", "OA"),
+        setting="sample",
+        expects="data_S2_reduced/ and qa_json/ of the RSVQA website samples",
+    ),
+    TaskSpec(
+        name="rsvqa_hr_dev",
+        kind="vqa",
+        source="rsvqa_hr",
+        split="dev",
+        options={"dev_fraction": DEV_FRACTION},
+        data_dir="rsvqa_website_samples",
+        title="VQA, RSVQA-HR website samples, held-out dev images (a 20% hash split; train on the rest)",
         metrics=("presence", "comparison", "count", "area", "OA"),
         setting="sample",
         expects="dataUSGS_reduced/ and qa_json/ of the RSVQA website samples",
