@@ -173,7 +173,7 @@ def x_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _busan_args(data_root: Path, model: Path, out: Path) -> list[str]:
     return ["scene", str(data_root / BUSAN), "--model", str(model), "--out", str(out), "--task", "segment",
-            "--class", "ship", "--tile", "520", "--overlap", "0", "--max-new-tokens", "4", "--quiet"]  # fmt: skip
+            "--class", "ship", "--tile", "600", "--overlap", "0", "--max-new-tokens", "4", "--quiet"]  # fmt: skip
 
 
 def test_the_command_segments_a_real_sen2ships_scene(x_model_dir: Path, data_root: Path, tmp_path: Path) -> None:
@@ -185,10 +185,10 @@ def test_the_command_segments_a_real_sen2ships_scene(x_model_dir: Path, data_roo
         assert f["geometry"]["type"] == "Polygon" and f["properties"]["label"] == "ship"
         assert all(r[0] == r[-1] and len(r) >= 4 for r in f["geometry"]["coordinates"])
     records = [json.loads(line) for line in outputs(out)["journal"].read_text().splitlines()[1:]]
-    assert [tuple(r["window"]) for r in records] == tile_windows(1042, 699, 520, 0.0)  # 2 x 2 windows
+    assert [tuple(r["window"]) for r in records] == tile_windows(1042, 699, 600, 0.0)  # 2 x 2 windows
     for r in records:  # one answer per class per tile; each mask, if any, in the tile's pixels
         (seg,) = r["segments"]
-        assert seg["label"] == "ship" and all(m["size"] == [520, 520] for m in seg["masks"])
+        assert seg["label"] == "ship" and all(m["size"] == [600, 600] for m in seg["masks"])
     summary = json.loads(outputs(out)["summary"].read_text())
     assert summary["tiles"] == {"answered": 4, "nodata": 0, "total": 4} and "area_px" in summary
 
@@ -207,18 +207,18 @@ def test_injected_masks_land_at_rasterios_map_coordinates(x_model_dir: Path, dat
 
     tiles.predictor.generate = stand_in  # type: ignore[method-assign]
     scene = data_root / BUSAN
-    job = SceneJob(scene=scene, out=tmp_path / "m.geojson", task="segment", classes=("ship",), tile=520, overlap=0.0)
+    job = SceneJob(scene=scene, out=tmp_path / "m.geojson", task="segment", classes=("ship",), tile=600, overlap=0.0)
     result = run_scene(job, tiles, progress=False)
-    assert all(isinstance(im, np.ndarray) and im.shape == (520, 520, 3) for im, _ in seen) and len(seen) == 4
+    assert all(isinstance(im, np.ndarray) and im.shape == (600, 600, 3) for im, _ in seen) and len(seen) == 4
     assert {q for _, q in seen} == {SEGMENT_CLASS.format(label="ship")}
-    windows = tile_windows(1042, 699, 520, 0.0)
+    windows = tile_windows(1042, 699, 600, 0.0)
     assert sorted(r.polygon.bounds for r in result.regions) == sorted(
         (x + 30.0, y + 40.0, x + 45.0, y + 50.0) for x, y, _, _ in windows
     )
     with rasterio.open(scene) as ds:
         t = ds.transform
     x, y = windows[1][:2]  # the second tile's square: scene pixels (x + 30, y + 40)..(x + 45, y + 50)
-    corners = [t * (x + c, y + r) for c, r in ((30, 40), (45, 40), (45, 50), (30, 50))]
+    corners = [t @ (x + c, y + r) for c, r in ((30, 40), (45, 40), (45, 50), (30, 50))]
     feature = next(f for f in json.loads(job.out.read_text())["features"] if f["properties"]["pixel_bbox"][0] == x + 30)
     ring = feature["geometry"]["coordinates"][0]
     assert len(ring) == 5 and all(any(np.allclose(p, c, rtol=0, atol=1e-6) for p in ring) for c in corners)
@@ -226,7 +226,7 @@ def test_injected_masks_land_at_rasterios_map_coordinates(x_model_dir: Path, dat
     assert props["area_px"] == 150
     map_area = 150 * abs(t.a * t.e)  # Web Mercator square metres; the ground is cos^2(35.5 N) ~ 0.66 of them
     assert 0.6 * map_area < props["area_m2"] < 0.72 * map_area
-    wgs = SceneJob(scene=scene, out=tmp_path / "w.geojson", task="segment", classes=("ship",), tile=520, overlap=0.0,
+    wgs = SceneJob(scene=scene, out=tmp_path / "w.geojson", task="segment", classes=("ship",), tile=600, overlap=0.0,
                    crs="EPSG:4326")  # fmt: skip
     run_scene(wgs, tiles, progress=False)
     lonlat = json.loads(wgs.out.read_text())
