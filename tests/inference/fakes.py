@@ -11,6 +11,7 @@ from PIL import Image, ImageDraw
 
 from earthgpt.geometry import HBB, LabeledBox, format_boxes, normalize
 from earthgpt.geometry.polygons import min_area_obb
+from earthgpt.geometry.prompts import RleMask
 from earthgpt.inference.scene import Answer
 
 
@@ -50,6 +51,30 @@ class ValueDetector:
                 box = min_area_obb(corners.astype(np.float64))
             boxes.append(LabeledBox("ship" if v < 128 else "plane", normalize(box, w, h)))
         return Answer(format_boxes(boxes), tuple(-0.01 * k for k in range(len(boxes))), ())
+
+
+class ValueSegmenter:
+    """Segments, for "segment every ship", every pixel of band 0 in 1..127 (one ``<seg>`` mask, all of them, in the
+    tile's pixels), and for any other question nothing; remembers each question and tile size it was asked.
+    ``fail_after`` raises after that many tiles, as a killed run would stop."""
+
+    def __init__(self, side: int = 100, fail_after: int | None = None) -> None:
+        self._side, self.fail_after, self.seen = side, fail_after, 0
+        self.asked: list[tuple[str, tuple[int, ...]]] = []
+
+    @property
+    def side(self) -> int:
+        return self._side
+
+    def answer(self, tiles: Sequence[np.ndarray], question: str) -> list[Answer]:
+        if self.fail_after is not None and self.seen + len(tiles) > self.fail_after:
+            raise RuntimeError("killed")
+        self.seen += len(tiles)
+        self.asked += [(question, t.shape) for t in tiles]
+        if "every ship" not in question:
+            return [Answer("Sure, <seg>.", masks=(RleMask.from_array(np.zeros(t.shape[:2])),)) for t in tiles]
+        masks = [(t[:, :, 0] > 0) & (t[:, :, 0] < 128) for t in tiles]
+        return [Answer("Sure, <seg>.", masks=(RleMask.from_array(m),)) for m in masks]
 
 
 def draw_objects(size: tuple[int, int], objects: Sequence[tuple[int, Sequence[tuple[float, float]]]]) -> np.ndarray:

@@ -129,7 +129,7 @@ def test_max_tiles_stops_and_the_next_call_continues(tmp_path: Path) -> None:
         run_scene(other, ValueDetector(), progress=False)
 
 
-def test_ask_answers_every_tile_and_segment_is_not_implemented(tmp_path: Path) -> None:
+def test_ask_answers_every_tile(tmp_path: Path) -> None:
     path = _scene(tmp_path, [(40, _rect(90, 20, 12, 10))])
     job = SceneJob(scene=path, out=tmp_path / "r.geojson", task="ask", question="any ship?", tile=200, overlap=0.0)
     run_scene(job, ValueDetector(), progress=False)
@@ -138,8 +138,6 @@ def test_ask_answers_every_tile_and_segment_is_not_implemented(tmp_path: Path) -
     assert all(f["properties"]["answer"].startswith("ship [") for f in features)
     x0, y0 = features[1]["geometry"]["coordinates"][0][0]
     assert math.isclose(x0, 500000.0 + 600.0) and math.isclose(y0, 4000000.0)
-    with pytest.raises(NotImplementedError, match="mask decoder"):
-        run_scene(SceneJob(scene=path, out=tmp_path / "s.geojson", task="segment"), ValueDetector(), progress=False)
 
 
 _KILLED_RUN = """

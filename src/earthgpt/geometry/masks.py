@@ -13,6 +13,8 @@ from earthgpt.geometry.polygons import min_area_obb
 __all__ = [
     "decode_rle_counts",
     "encode_rle_counts",
+    "exterior_coords",
+    "mask_geometry",
     "mask_hbb",
     "mask_obb",
     "mask_polygons",
@@ -118,11 +120,11 @@ def encode_rle_counts(runs: np.ndarray) -> str:
     return "".join(out)
 
 
-def mask_polygons(mask: np.ndarray) -> list[list[float]]:
-    """The outlines of a binary mask [H, W] as COCO polygons (flat ``[x1, y1, x2, y2, ...]`` in pixel corners).
+def mask_geometry(mask: np.ndarray) -> shapely.Geometry:
+    """The set pixels of a binary mask [H, W] as one exact shapely geometry in pixel corners (x right, y down).
 
-    Exact: the union of the set pixels' squares (one rectangle per run of a row), one polygon per connected part,
-    its exterior only (COCO polygons have no holes; the RLE keeps them). Empty mask -> [].
+    The union of the set pixels' squares (one rectangle per run of a row), so holes are kept and the area is the
+    pixel count; a Polygon, a MultiPolygon of its connected parts, or an empty geometry for an empty mask.
     """
     set_ = np.asarray(mask) != 0
     if set_.ndim != 2:
@@ -132,12 +134,25 @@ def mask_polygons(mask: np.ndarray) -> list[list[float]]:
     rows, starts = np.nonzero(edges == 1)
     _, ends = np.nonzero(edges == -1)
     if rows.size == 0:
-        return []
+        return shapely.Polygon()
     cells = shapely.box(starts, rows, ends, rows + 1)  # [R] one rectangle per run (nonzero is row-major)
-    union = shapely.union_all(cells)
+    return shapely.union_all(cells)
+
+
+def mask_polygons(mask: np.ndarray) -> list[list[float]]:
+    """The outlines of a binary mask [H, W] as COCO polygons (flat ``[x1, y1, x2, y2, ...]`` in pixel corners).
+
+    Exact: :func:`mask_geometry`, one polygon per connected part, its exterior only (COCO polygons have no holes;
+    the RLE keeps them). Empty mask -> [].
+    """
+    union = mask_geometry(mask)
+    if union.is_empty:
+        return []
     parts = list(union.geoms) if hasattr(union, "geoms") else [union]
-    out = []
-    for part in parts:
-        ring = shapely.simplify(part, 0).exterior.coords[:-1]  # drop collinear corners and the closing repeat
-        out.append([float(v) for xy in ring for v in xy])
-    return out
+    return [exterior_coords(part) for part in parts]
+
+
+def exterior_coords(polygon: shapely.Polygon) -> list[float]:
+    """A polygon's exterior as a flat COCO list ``[x1, y1, ...]``: collinear corners and the closing repeat dropped."""
+    ring = shapely.simplify(polygon, 0).exterior.coords[:-1]
+    return [float(v) for xy in ring for v in xy]

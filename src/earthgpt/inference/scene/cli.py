@@ -22,7 +22,7 @@ def _bands(text: str) -> tuple[int, ...]:
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``scene`` on the top-level subcommands."""
-    help = "run a model over a whole GeoTIFF scene in overlapping tiles; merged boxes to GeoJSON, COCO, DOTA"
+    help = "run a model over a whole GeoTIFF scene in overlapping tiles; merged boxes or masks to GeoJSON, COCO"
     p: argparse.ArgumentParser = sub.add_parser("scene", help=help, description=help)
     p.set_defaults(handler=cmd_scene)
     p.add_argument("scene", help="the scene: a (Geo)TIFF of any size, 8/16-bit or float, 1..N bands")
@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task", choices=("detect", "ask", "segment"), default="detect")
     p.add_argument("--out", required=True, help="GeoJSON to write; .coco.json, .dota.txt, .summary.json beside it")
     p.add_argument("--question", default=None, help="ask: the question for every tile; detect: another instruction")
+    p.add_argument("--class", dest="classes", action="append", default=[], metavar="NAME",
+                   help='segment: a class to segment ("segment every NAME"); repeat for more classes')  # fmt: skip
+    p.add_argument("--query", default=None, help='segment: a description of what to segment, e.g. "ships"')
     p.add_argument("--boxes", choices=("hbb", "obb"), default="hbb", help="detect: horizontal or oriented boxes")
     p.add_argument("--tile", type=int, default=None, help="tile side in scene pixels (default: the model's input)")
     p.add_argument("--overlap", type=float, default=0.2, help="fraction of a tile shared with its neighbour")
@@ -50,21 +53,24 @@ def cmd_scene(args: argparse.Namespace) -> int:
     from earthgpt.data.imagery import ImageReadError
     from earthgpt.inference.scene.predict import PredictorTiles
     from earthgpt.inference.scene.profiles import check_bands
-    from earthgpt.inference.scene.run import SceneJob, question_for, run_scene
+    from earthgpt.inference.scene.run import SceneJob, check_job, run_scene
     from earthgpt.inference.scene.slicing import open_scene
 
     job = SceneJob(
-        scene=Path(args.scene), out=Path(args.out), task=args.task, question=args.question, boxes=args.boxes,
+        scene=Path(args.scene), out=Path(args.out), task=args.task, question=args.question,
+        classes=tuple(args.classes), query=args.query, boxes=args.boxes,
         tile=args.tile, overlap=args.overlap, profile=args.profile, bands=args.bands, nodata=args.nodata,
         crs=args.crs, nms_iou=args.nms_iou, batch_size=args.batch_size, max_tiles=args.max_tiles,
         model_id=str(Path(args.model).resolve()), fresh=args.fresh,
     )  # fmt: skip
     try:
-        question_for(job)  # refuse a bad task, scene or band list before the model is loaded
+        check_job(job)  # refuse bad options, scene or band list before the model is loaded
         scene = open_scene(job.scene)
         if job.bands:
             check_bands(job.bands, scene.info.bands, scene.path)
-        model = PredictorTiles(args.model, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens)
+        model = PredictorTiles(
+            args.model, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, masks=job.task == "segment"
+        )
         result = run_scene(job, model, progress=not args.quiet)
     except (ImageReadError, NotImplementedError) as e:
         print(f"earthgpt: error: {e}", file=sys.stderr)
@@ -73,6 +79,6 @@ def cmd_scene(args: argparse.Namespace) -> int:
         print(f"{result.done} of {result.tiles} tiles done; run the same command again to continue")
         return EXIT_INCOMPLETE
     print(
-        f"{len(result.boxes)} objects from {result.answered} tiles ({result.nodata} nodata) -> {result.files['geojson']}"
+        f"{len(result.boxes) + len(result.regions)} objects from {result.answered} tiles ({result.nodata} nodata) -> {result.files['geojson']}"
     )
     return 0

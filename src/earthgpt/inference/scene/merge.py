@@ -1,4 +1,5 @@
-"""Merge: the boxes of overlapping tiles reduced to one per object by class-wise NMS (DOTA devkit semantics).
+"""Merge: the boxes of overlapping tiles reduced to one per object by class-wise NMS (DOTA devkit semantics), and
+the masks of overlapping tiles unioned per class into one polygon per connected object.
 
 Per class, boxes go in descending score (ties: the order they were found, which is tile order); each kept box
 suppresses every later one whose IoU with it is above the threshold (``ovr <= thresh`` survives, as DOTA devkit's
@@ -9,13 +10,17 @@ we do not, as everywhere in this project), OBB IoU the exact polygon intersectio
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
 
+from earthgpt.data.imagery import Window
 from earthgpt.geometry import LabeledBox, iou_matrix
+from earthgpt.geometry.masks import mask_geometry
 from earthgpt.geometry.polygons import enclosing_hbb
+from earthgpt.geometry.prompts import RleMask
 
 DEFAULT_NMS_IOU = 0.3
 """DOTA devkit's merge threshold for horizontal and oriented results (ResultMerge ``nms_thresh=0.3``)."""
@@ -58,3 +63,45 @@ def merge_boxes(boxes: Sequence[LabeledBox], iou_threshold: float = DEFAULT_NMS_
         group = by_label[label]
         kept += [group[i] for i in nms(group, iou_threshold)]
     return kept
+
+
+@dataclass(frozen=True)
+class Region:
+    """One segmented object of the scene: a connected polygon (holes kept) in scene pixels, corners on the pixel
+    grid, so its area is its pixel count."""
+
+    label: str
+    polygon: shapely.Polygon
+
+    @property
+    def pixels(self) -> int:
+        return round(float(self.polygon.area))
+
+
+def tile_mask_geometry(mask: RleMask, window: Window) -> shapely.Geometry:
+    """A tile's mask (in the tile's pixels) as an exact geometry in scene pixels, shifted by the window origin."""
+    x, y, w, h = window
+    if (mask.height, mask.width) != (h, w):
+        raise ValueError(f"a mask of {mask.width}x{mask.height} px for the {w}x{h} px tile at ({x}, {y}); "
+                         "masks must come in the tile's own pixels")  # fmt: skip
+    return shapely.transform(mask_geometry(mask.to_array()), lambda xy: xy + np.asarray([x, y], dtype=np.float64))
+
+
+def merge_masks(pieces: Iterable[tuple[str, shapely.Geometry]]) -> list[Region]:
+    """Per class, the union of every tile's mask geometry (so an object seen by overlapping tiles is one shape),
+    split into connected parts: one Region each. Sorted by label, then top-left corner (y, then x), each polygon
+    in shapely's normal form, so the same tiles give the same output in any order.
+
+    Memory is the pieces' outlines, never a scene raster."""
+    by_label: dict[str, list[shapely.Geometry]] = defaultdict(list)
+    for label, geometry in pieces:
+        if not geometry.is_empty:
+            by_label[label].append(geometry)
+    out: list[Region] = []
+    for label in sorted(by_label):
+        union = shapely.union_all(by_label[label])
+        parts = [p for p in getattr(union, "geoms", [union]) if isinstance(p, shapely.Polygon) and not p.is_empty]
+        parts = [shapely.normalize(shapely.simplify(p, 0)) for p in parts]  # collinear corners dropped
+        parts.sort(key=lambda p: (p.bounds[1], p.bounds[0], p.bounds[3], p.bounds[2]))
+        out += [Region(label, p) for p in parts]
+    return out

@@ -12,15 +12,22 @@ import numpy as np
 
 from earthgpt.data.imagery import Window
 from earthgpt.geometry import HBB, OBB, BoxKind, LabeledBox, denormalize, parse_boxes
+from earthgpt.geometry.prompts import RleMask
+
+
+class NoMaskDecoderError(ValueError):
+    """A mask task asked of a model directory without the EarthGPT-X mask decoder."""
 
 
 @dataclass(frozen=True)
 class Answer:
-    """One tile's answer: the text and, where the model gives them, each token's log-probability and span."""
+    """One tile's answer: the text and, where the model gives them, each token's log-probability and span, and one
+    mask per ``<seg>`` in the tile's own pixels (EarthGPT-X)."""
 
     text: str
     token_logprobs: tuple[float, ...] = ()
     token_spans: tuple[tuple[int, int], ...] = ()
+    masks: tuple[RleMask, ...] = ()
 
 
 class TileModel(Protocol):
@@ -34,12 +41,25 @@ class TileModel(Protocol):
 
 class PredictorTiles:
     """The adapter from :class:`earthgpt.inference.predictor.Predictor` to :class:`TileModel`: the only code of the
-    scene package that calls the Predictor (its public ``load``, ``pixels`` and ``generate``)."""
+    scene package that calls the Predictor (its public ``load``, ``pixels`` and ``generate``).
 
-    def __init__(self, model_dir: str | Path, batch_size: int = 8, max_new_tokens: int = 256) -> None:
+    With ``masks`` (``--task segment``) the tiles go to ``generate`` as RGB, as ``earthgpt chat --masks`` sends its
+    image, so each ``<seg>``'s mask comes back in the tile's own pixels; a model without the mask decoder is refused
+    (NoMaskDecoderError naming the directory) as soon as it is loaded."""
+
+    def __init__(
+        self, model_dir: str | Path, batch_size: int = 8, max_new_tokens: int = 256, masks: bool = False
+    ) -> None:
         from earthgpt.inference.predictor import Predictor
 
         self.predictor = Predictor.load(model_dir, batch_size=batch_size, max_new_tokens=max_new_tokens)
+        self.masks = masks
+        if masks and not self.predictor.has_x:
+            raise NoMaskDecoderError(
+                f"{model_dir}: --task segment needs a model with the EarthGPT-X mask decoder (<seg> -> mask), but "
+                "its config has no 'x' part; use a model trained with the x stage, or one made by "
+                "`earthgpt model init --x`"
+            )
 
     @property
     def side(self) -> int:
@@ -50,8 +70,12 @@ class PredictorTiles:
         from earthgpt.inference.predictor import INPUT_IMAGE
 
         p = self.predictor
-        gens = p.generate([p.pixels(t) for t in tiles], [[Message.user(question, INPUT_IMAGE)]] * len(tiles))
-        return [Answer(g.text, tuple(g.token_logprobs or ()), tuple(g.token_spans or ())) for g in gens]
+        images = list(tiles) if self.masks else [p.pixels(t) for t in tiles]
+        gens = p.generate(images, [[Message.user(question, INPUT_IMAGE)]] * len(tiles))
+        return [
+            Answer(g.text, tuple(g.token_logprobs or ()), tuple(g.token_spans or ()), tuple(g.masks or ()))
+            for g in gens
+        ]
 
 
 def box_scores(answer: Answer, spans: Sequence[tuple[int, int]]) -> list[float]:
