@@ -127,6 +127,28 @@ def test_length_grouping_keeps_a_short_tail_last() -> None:
     assert sorted(grouped) == list(range(40))
 
 
+@pytest.mark.parametrize("world_size", [2, 3])
+def test_length_grouping_before_sharding_gives_every_step_the_samples_of_one_process(world_size: int) -> None:
+    """Ranks of batch 2 read, step by step, the samples one process of batch 2 * world_size reads (issue 11)."""
+    n, batch, window = 40, 2, 3
+    one = _grouped(batch_size=batch * world_size, length_window=window)
+    shards = [
+        _grouped(batch_size=batch, length_window=window, rank=r, world_size=world_size) for r in range(world_size)
+    ]
+    steps = n // world_size // batch
+    for k in range(steps):
+        together = sorted(i for shard in shards for i in shard[k * batch : (k + 1) * batch])
+        assert together == sorted(one[k * batch * world_size : (k + 1) * batch * world_size]), k
+
+    # and each rank's micro-batch is still grouped: its share of a length-sorted global batch
+    def spread(shards: list[list[int]]) -> int:
+        return sum(max(LENGTHS[i] for i in s[k : k + batch]) - min(LENGTHS[i] for i in s[k : k + batch])
+                   for s in shards for k in range(0, steps * batch, batch))  # fmt: skip
+
+    plain = [list(ShardedEpochSampler(n, seed=3, epoch=0, rank=r, world_size=world_size)) for r in range(world_size)]
+    assert spread(shards) <= spread(plain) / 2
+
+
 def test_task_weights_set_each_tasks_share_whatever_its_size() -> None:
     tasks = ["refer"] * 10 + ["seg"] * 30 + ["caption"] * 60
     weights = task_sample_weights(tasks, {"refer": 2.0, "seg": 1.0, "caption": 1.0})
