@@ -165,7 +165,7 @@ def test_two_process_run_grouped_by_length_trains_like_one_process(runs: Runs) -
     assert two[0] == pytest.approx(one[0], rel=GROUPED_FIRST_RTOL), (one, two)
     assert two == pytest.approx(one, rel=RTOL), (one, two)
     plain = _losses(runs.reference["scratch"])  # the grouping changed the batches, by far more than the tolerance
-    assert abs(one[0] - plain[0]) > 10 * GROUPED_FIRST_RTOL * abs(plain[0]), (one, plain)
+    assert abs(one[0] - plain[0]) > 5 * GROUPED_FIRST_RTOL * abs(plain[0]), (one, plain)
 
 
 @pytest.mark.timeout(900)

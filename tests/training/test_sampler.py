@@ -68,6 +68,31 @@ def test_stream_crosses_epochs_and_drops_the_tail() -> None:
     assert stream.position == DataPosition(epoch=2, index=3)
 
 
+class EpochIndices(Indices):
+    """Samples that say which epoch they were read in (as a seeded augmentation would use it)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__(n)
+        self.epoch = -1
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __getitem__(self, index: int) -> tuple[int, int]:  # type: ignore[override]
+        return self.epoch, index
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_stream_tells_the_dataset_its_epoch_before_reading_it(workers: int) -> None:
+    stream = BatchStream(EpochIndices(6), list, batch_size=3, seed=0, shuffle=True, rank=0, world_size=1,
+                         num_workers=workers)  # fmt: skip
+    batches = list(itertools.islice(iter(stream), 6))
+    assert [{e for e, _ in b} for b in batches] == [{0}, {0}, {1}, {1}, {2}, {2}]
+    resumed = BatchStream(EpochIndices(6), list, batch_size=3, seed=0, shuffle=True, rank=0, world_size=1,
+                          position=DataPosition(1, 3))  # fmt: skip
+    assert next(iter(resumed)) == batches[3]
+
+
 @pytest.mark.parametrize("consumed", [1, 2, 3, 5])
 def test_resume_from_position_continues_exactly(consumed: int) -> None:
     reference = list(itertools.islice(iter(_stream()), 8))

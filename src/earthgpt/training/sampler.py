@@ -40,6 +40,15 @@ class KnowsLengths(Protocol):
         ...
 
 
+@runtime_checkable
+class KnowsEpoch(Protocol):
+    """A dataset whose samples depend on the epoch (a seeded augmentation): told the epoch before it is read."""
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch of the samples read next."""
+        ...
+
+
 def task_sample_weights(tasks: Sequence[str], task_weights: Mapping[str, float]) -> torch.Tensor:
     """Per-sample weights [N] giving task t the share w_t / sum(w) of the draws: w_t / (samples of task t).
 
@@ -192,6 +201,8 @@ class BatchStream:
         self.position = position if position is not None else DataPosition()
 
     def _loader(self) -> DataLoader[Any]:
+        if isinstance(self.dataset, KnowsEpoch):  # before the loader copies the dataset into its workers
+            self.dataset.set_epoch(self.position.epoch)
         sampler = ShardedEpochSampler(
             self.num_samples,
             seed=self.seed,
