@@ -17,8 +17,10 @@ from earthgpt.data.records import ImageRef
 from earthgpt.data.tokenizer import train_tokenizer
 from earthgpt.errors import ConfigError
 from earthgpt.geometry.boxes import HBB, OBB
+from earthgpt.geometry.normalize import normalize
 from earthgpt.geometry.order import order_obb
 from earthgpt.geometry.prompts import RleMask, VisualPrompt
+from earthgpt.models.prompts.rasterise import rasterise_mask, rasterise_prompts
 from earthgpt.training.config import TrainConfig
 
 OPS = {
@@ -70,6 +72,10 @@ def test_an_obb_moves_and_is_put_back_in_the_papers_corner_order() -> None:
     assert OPS["hflip"].text(text) == "ship [0.600,0.200,0.800,0.100,0.900,0.300,0.700,0.400]"
     # clockwise turn (1 - y, x): (0.9,0.2) (0.8,0.4) (0.6,0.3) (0.7,0.1) -> first (0.6,0.3), then (0.7,0.1) (0.9,0.2)
     assert OPS["rot90"].text(text) == "ship [0.600,0.300,0.700,0.100,0.900,0.200,0.800,0.400]"
+    # corners put in order before rounding: the rounded first corner is no longer the nearest to the origin
+    # (0.684^2 + 0.464^2 > 0.699^2 + 0.441^2); the box is read as written, moved and written in the paper's order
+    rounded = "[0.684,0.464,0.699,0.441,0.744,0.471,0.729,0.494]"
+    assert OPS["vflip"].text(rounded) == "[0.684,0.536,0.729,0.506,0.744,0.529,0.699,0.559]"
     for turn in OPS.values():
         moved = turn.box(OBB((0.2, 0.1, 0.4, 0.2, 0.3, 0.4, 0.1, 0.3)))
         assert isinstance(moved, OBB) and moved == order_obb(moved)
@@ -144,6 +150,34 @@ def test_a_box_drawn_on_the_image_stays_on_the_object(op: str) -> None:
     assert (a & b).sum() / (a | b).sum() > 0.9  # the same diamond, up to the rasteriser's edge rule
 
 
+@pytest.mark.parametrize("op", list(OPS))
+def test_on_an_evenly_padded_rectangle_everything_moves_with_the_square(op: str) -> None:
+    """A 12 x 8 image sits in a 12 x 12 square with 2 rows of padding above and below: prompts and masks drawn from
+    the image's pixels, and boxes normalised in the square, all land where the moved square has them."""
+    turn, (w, h), size = OPS[op], (12, 8), 12
+    moved_w, moved_h = (h, w) if turn.transpose else (w, h)
+    prompt = VisualPrompt.box(HBB(2, 1, 7, 5))
+    before = rasterise_prompts([prompt], w, h, size)
+    assert np.array_equal(turn.array(before), rasterise_prompts([turn.prompt(prompt, w, h)], moved_w, moved_h, size))
+    grid = np.zeros((h, w), bool)
+    grid[1:3, 2:9] = True
+    mask = RleMask.from_array(grid)
+    assert np.array_equal(turn.array(rasterise_mask(mask, size)), rasterise_mask(turn.mask(mask), size))
+    square = np.zeros((size, size), bool)
+    square[1 + 2 : 5 + 2, 2:7] = True  # the object at image rows 1-4, columns 2-6, moved down by the padding
+    moved = turn.box(normalize(HBB(2, 1, 7, 5), w, h))
+    assert isinstance(moved, HBB)
+    rows, cols = (
+        slice(round(moved.y1 * size), round(moved.y2 * size)),
+        slice(round(moved.x1 * size), round(moved.x2 * size)),
+    )
+    assert turn.array(square)[rows, cols].all() and turn.array(square)[rows, cols].sum() == square.sum()
+    conv = _conversation("detect every car", "car " + HBB_TEXT["hflip"], ImageRef("x.jpg", w, h), prompts=(prompt,))
+    moved_conv = turn.conversation(conv)
+    assert moved_conv is not None and moved_conv.image is not None
+    assert (moved_conv.image.width, moved_conv.image.height) == (moved_w, moved_h)
+
+
 def _conversation(question: str, answer: str, image: ImageRef = SQUARE, **kw: object) -> Conversation:
     return Conversation("c-" + question, (Message.user(question, image), Message.assistant(answer)), **kw)  # type: ignore[arg-type]
 
@@ -156,8 +190,13 @@ def test_the_safety_rule() -> None:
         "orientation words"
     )
     assert ineligible_reason(_conversation("Is there a road at the top of the image?", "yes")) == "orientation words"
-    wide = ImageRef(path="x.jpg", width=640, height=512)
-    assert ineligible_reason(_conversation("Detect every car.", "car [0.1,0.2,0.3,0.5]", wide)) == "not square"
+    hbb = "Detect all objects shown in the RS image and describe using horizontal bounding boxes"
+    assert ineligible_reason(_conversation(hbb, "ship [0.338,0.048,0.415,0.083]")) is None
+    lying = _conversation("Describe <region1>.", "A ship lying horizontally.")
+    assert ineligible_reason(lying) == "orientation words"
+    wide, odd = ImageRef(path="x.jpg", width=640, height=512), ImageRef(path="x.jpg", width=641, height=512)
+    assert ineligible_reason(_conversation("Detect every car.", "car [0.1,0.2,0.3,0.5]", wide)) is None
+    assert ineligible_reason(_conversation("Detect every car.", "car [0.1,0.2,0.3,0.5]", odd)) == "uneven padding"
     assert ineligible_reason(_conversation("Detect every car.", "car [0.1,0.20,0.3,0.5]")) == "inexact boxes"
     assert ineligible_reason(_conversation("What is this?", "grass", views="grid:2")) == "several views"
     assert ineligible_reason(_conversation("What is this?", "grass"), default_views="grid:2") == "several views"

@@ -6,8 +6,11 @@ normalised), on the boxes written in a conversation's text (read with the codec 
 decimals), on visual prompts and on masks. Coordinates are image coordinates: x to the right, y downwards; a
 quarter turn ``rot90`` is clockwise on screen.
 
-Only conversations whose meaning survives are transformed (:func:`ineligible_reason`): a square image, one view,
-no orientation word in any text, and every box in its text in the exact written form.
+Only conversations whose meaning survives are transformed (:func:`ineligible_reason`): a square image or one padded
+evenly to its square, one view, no orientation word in any text, and every box in its text in the exact written form.
+
+Boxes in text are normalised in the model input's centred square (geometry/normalize.py), so they move as the
+square does: x -> 1 - x for a left-right flip whatever the image's aspect.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from earthgpt.data.conversation import Conversation, Message, Part, TextPart
+from earthgpt.data.conversation import Conversation, ImagePart, Message, Part, TextPart
 from earthgpt.geometry.boxes import HBB, OBB, Box
 from earthgpt.geometry.codec import format_box, parse_boxes
 from earthgpt.geometry.order import order_obb
@@ -47,6 +50,8 @@ _ORIENTATION = re.compile(
     r"|northeastern|northwestern|southeastern|southwestern)\b",
     re.IGNORECASE,
 )
+# The paper's name of a box type ("horizontal bounding boxes") says nothing about the image: not an orientation.
+_BOX_KIND = re.compile(r"\bhorizontal bounding box(?:es)?\b", re.IGNORECASE)
 _FRACTION = re.compile(r"^[0-9]+(?:\.([0-9]*))?$")
 
 
@@ -144,17 +149,19 @@ class Dihedral:
                 return None
             written = text[bracket:end]
             decimals = _decimals(written)
-            if decimals is None or format_box(labeled.box, decimals) != written:
+            if decimals is None or _written(labeled.box, decimals) != written:
                 return None
             pieces += [text[pos:bracket], format_box(self.box(labeled.box), decimals)]
             pos = end
         return "".join(pieces) + text[pos:]
 
     def conversation(self, conv: Conversation) -> Conversation | None:
-        """``conv`` with its texts, prompts and masks moved (the image reference is kept: the pixels are moved by
-        :meth:`array` where they are read); None when a text cannot be rewritten exactly."""
+        """``conv`` with its texts, prompts and masks moved, its image reference naming the moved size (a quarter turn
+        swaps width and height; the pixels are moved by :meth:`array` where they are read); None when a text cannot be
+        rewritten exactly."""
         ref = conv.image
         assert ref is not None
+        width, height = (ref.height, ref.width) if self.transpose else (ref.width, ref.height)
         messages = []
         for message in conv.messages:
             parts: list[Part] = []
@@ -165,7 +172,7 @@ class Dihedral:
                         return None
                     parts.append(TextPart(moved))
                 else:
-                    parts.append(part)
+                    parts.append(ImagePart(replace(part.image, width=width, height=height)))
             messages.append(Message(message.role, tuple(parts), message.masked))
         return replace(
             conv,
@@ -173,6 +180,12 @@ class Dihedral:
             prompts=tuple(self.prompt(p, ref.width, ref.height) for p in conv.prompts),
             masks=tuple(self.mask(m) for m in conv.masks),
         )
+
+
+def _written(box: Box, decimals: int) -> str:
+    """The box's numbers in the order it holds them (an OBB as read: a corner order fixed before rounding may differ
+    from the order of the rounded corners, and is kept), with ``decimals`` places."""
+    return "[" + ",".join(f"{v:.{decimals}f}" for v in box.as_tuple()) + "]"
 
 
 def _decimals(written: str) -> int | None:
@@ -190,20 +203,23 @@ def _decimals(written: str) -> int | None:
 def ineligible_reason(conv: Conversation, default_views: str = "global") -> str | None:
     """Why a flip or turn would change what ``conv`` means or could not move it exactly; None when it can.
 
-    Reasons: ``no image``, ``not square`` (the model pads a rectangle to a square, and normalised coordinates refer
-    to the unpadded image), ``several views`` (views are cut from the file, not from the moved pixels),
-    ``orientation words`` (left/right/top/north ... in any text), ``inexact boxes`` (a box in the text not in
+    Reasons: ``no image``, ``uneven padding`` (the model input pads a rectangle to a centred square, and boxes are
+    normalised in that square while prompts and masks are drawn into it from the image's pixels: a flip of the square
+    equals the flip of the image inside it only when the padding is the same on both sides, i.e. width - height is
+    even), ``several views`` (views are cut from the file, not from the moved pixels),
+    ``orientation words`` (left/right/top/north ... in any text; "horizontal bounding boxes", the name of a box
+    type, does not count), ``inexact boxes`` (a box in the text not in
     the exact written form).
     """
     ref = conv.image
     if ref is None:
         return "no image"
-    if ref.width != ref.height:
-        return "not square"
+    if (ref.width - ref.height) % 2:
+        return "uneven padding"
     if (conv.views or default_views).strip().lower() != "global":
         return "several views"
     texts = [m.text for m in conv.messages]
-    if any(orientation_words(t) for t in texts):
+    if any(orientation_words(_BOX_KIND.sub("", t)) for t in texts):
         return "orientation words"
     if any(Dihedral(flip_x=True).text(t) is None for t in texts):
         return "inexact boxes"

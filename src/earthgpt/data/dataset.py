@@ -77,7 +77,8 @@ class ConversationDataset(Dataset[dict[str, Any]]):
     ``input_ids`` and ``labels`` [T]; with prompts ``prompt_maps`` [P, S, S] and ``region_index`` [R] (K - 1 per
     placeholder); with masks ``mask_targets`` [M, S, S].
 
-    With ``augment``, an eligible conversation (``data/augment.py``: square image, one view, no orientation word,
+    With ``augment``, an eligible conversation (``data/augment.py``: image padded evenly to its square, one view,
+    no orientation word,
     boxes in the exact written form) is flipped or turned as ``augment.choose(epoch, index)`` says: its pixels,
     the boxes of its text, its prompts and its masks move together. ``set_epoch`` (called by the training stream
     before each epoch) sets the epoch; ``augment_counts`` holds how many conversations are eligible and why not.
