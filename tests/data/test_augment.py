@@ -262,3 +262,31 @@ def test_two_datasets_with_one_seed_give_the_same_samples(data_root: Path) -> No
             assert all(np.array_equal(x[k].numpy(), y[k].numpy()) for k in x)
             differs |= x["input_ids"].tolist() != z["input_ids"].tolist()
     assert differs
+
+
+def test_dataset_moves_prompt_maps_and_mask_targets_with_the_pixels(tmp_path: Path) -> None:
+    """An EarthGPT-X conversation on an 80 x 60 image (evenly padded): turned, its prompt maps, mask targets and
+    pixels are the turned maps, targets and pixels of the unmoved sample."""
+    rgb = np.random.default_rng(0).integers(0, 255, (60, 80, 3), dtype=np.uint8)
+    Image.fromarray(rgb).save(tmp_path / "scene.png")
+    tok = train_tokenizer(["USER: what is <region1>? ASSISTANT: a ship <seg> car"] * 20, vocab_size=300)
+    template = ChatTemplate(tok, num_image_tokens=4, max_length=256)
+    grid = np.zeros((60, 80), bool)
+    grid[10:40, 5:30] = True
+    conv = Conversation(
+        "x0",
+        (Message.user("what is <region1>?", ImageRef("scene.png", 80, 60)), Message.assistant("a ship <seg>")),
+        prompts=(VisualPrompt.box(HBB(5, 10, 30, 40)),),
+        masks=(RleMask.from_array(grid),),
+    )
+    plain = ConversationDataset([conv], template, 32, tmp_path)[0]
+    turned = ConversationDataset([conv], template, 32, tmp_path, Augmentation(("hflip", "rot90"), 1.0, seed=1))
+    seen = set()
+    for epoch in range(6):
+        turned.set_epoch(epoch)
+        turn, item = turned.transform(conv, 0), turned[0]
+        seen.add(turn)
+        for key in ("pixel_values", "prompt_maps", "mask_targets"):
+            np.testing.assert_allclose(item[key].numpy(), turn.array(plain[key].numpy()), atol=1e-6, err_msg=key)
+        assert float(item["mask_targets"].sum()) == float(plain["mask_targets"].sum()) > 0
+    assert len(seen) > 1 and all(not t.is_identity for t in seen)
