@@ -77,6 +77,8 @@ def test_train_flags_come_from_the_config_dataclasses() -> None:
     args = build_parser().parse_args(["train", "--build", "b", "--out", "o", "--lr", "0.5", "--betas", "0.8", "0.9"])
     run = args.make(args)
     assert run.train == {"lr": 0.5, "betas": (0.8, 0.9)} and run.build == "b"
+    args = build_parser().parse_args(["train", "--build", "b", "--out", "o", "--augment", "hflip", "rot90"])
+    assert args.make(args).train_config().augment == ["hflip", "rot90"]  # a list field takes several values
 
 
 def test_train_data_flag_still_works_with_a_warning(caplog: pytest.LogCaptureFixture) -> None:

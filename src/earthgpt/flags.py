@@ -52,6 +52,8 @@ def _flag_kwargs(tp: Any) -> dict[str, Any] | None:
     if get_origin(tp) is Literal:
         choices = get_args(tp)
         return {"type": type(choices[0]), "choices": choices}
+    if get_origin(tp) is list and len(get_args(tp)) == 1 and get_args(tp)[0] in (int, float, str):
+        return {"type": get_args(tp)[0], "nargs": "*", "metavar": "X"}  # ``--flag`` alone gives the empty list
     if get_origin(tp) is tuple and get_args(tp) and Ellipsis not in get_args(tp):
         kinds = set(get_args(tp))
         if len(kinds) == 1 and next(iter(kinds)) in (int, float, str):

@@ -15,6 +15,7 @@ import yaml
 from accelerate import PartialState
 from transformers import PreTrainedTokenizerBase
 
+from earthgpt.data.augment import Augmentation
 from earthgpt.data.chat_template import ChatTemplate
 from earthgpt.data.conversation import Conversation
 from earthgpt.data.corpus import iter_conversations, read_manifest
@@ -234,7 +235,8 @@ def fit(
             cut[0][0],
             cut[0][1],
         )
-    dataset = ConversationDataset(conversations, template, model.image_size, image_root)
+    augment = Augmentation(tuple(config.augment), config.augment_prob, config.seed) if config.augment else None
+    dataset = ConversationDataset(conversations, template, model.image_size, image_root, augment)
     result = run_stage(model, dataset, Collator(int(tok.pad_token_id)), config)
     if dataset.unreadable:
         first = next(iter(dataset.unreadable.items()))

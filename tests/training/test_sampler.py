@@ -68,6 +68,31 @@ def test_stream_crosses_epochs_and_drops_the_tail() -> None:
     assert stream.position == DataPosition(epoch=2, index=3)
 
 
+class EpochIndices(Indices):
+    """Samples that say which epoch they were read in (as a seeded augmentation would use it)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__(n)
+        self.epoch = -1
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __getitem__(self, index: int) -> tuple[int, int]:  # type: ignore[override]
+        return self.epoch, index
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_stream_tells_the_dataset_its_epoch_before_reading_it(workers: int) -> None:
+    stream = BatchStream(EpochIndices(6), list, batch_size=3, seed=0, shuffle=True, rank=0, world_size=1,
+                         num_workers=workers)  # fmt: skip
+    batches = list(itertools.islice(iter(stream), 6))
+    assert [{e for e, _ in b} for b in batches] == [{0}, {0}, {1}, {1}, {2}, {2}]
+    resumed = BatchStream(EpochIndices(6), list, batch_size=3, seed=0, shuffle=True, rank=0, world_size=1,
+                          position=DataPosition(1, 3))  # fmt: skip
+    assert next(iter(resumed)) == batches[3]
+
+
 @pytest.mark.parametrize("consumed", [1, 2, 3, 5])
 def test_resume_from_position_continues_exactly(consumed: int) -> None:
     reference = list(itertools.islice(iter(_stream()), 8))
@@ -125,6 +150,28 @@ def test_length_grouping_keeps_a_short_tail_last() -> None:
     plain = list(ShardedEpochSampler(40, seed=3, epoch=0))
     assert grouped[-1] == sorted(plain[36:], key=lambda i: -LENGTHS[i])[-1]
     assert sorted(grouped) == list(range(40))
+
+
+@pytest.mark.parametrize("world_size", [2, 3])
+def test_length_grouping_before_sharding_gives_every_step_the_samples_of_one_process(world_size: int) -> None:
+    """Ranks of batch 2 read, step by step, the samples one process of batch 2 * world_size reads (issue 11)."""
+    n, batch, window = 40, 2, 3
+    one = _grouped(batch_size=batch * world_size, length_window=window)
+    shards = [
+        _grouped(batch_size=batch, length_window=window, rank=r, world_size=world_size) for r in range(world_size)
+    ]
+    steps = n // world_size // batch
+    for k in range(steps):
+        together = sorted(i for shard in shards for i in shard[k * batch : (k + 1) * batch])
+        assert together == sorted(one[k * batch * world_size : (k + 1) * batch * world_size]), k
+
+    # and each rank's micro-batch is still grouped: its share of a length-sorted global batch
+    def spread(shards: list[list[int]]) -> int:
+        return sum(max(LENGTHS[i] for i in s[k : k + batch]) - min(LENGTHS[i] for i in s[k : k + batch])
+                   for s in shards for k in range(0, steps * batch, batch))  # fmt: skip
+
+    plain = [list(ShardedEpochSampler(n, seed=3, epoch=0, rank=r, world_size=world_size)) for r in range(world_size)]
+    assert spread(shards) <= spread(plain) / 2
 
 
 def test_task_weights_set_each_tasks_share_whatever_its_size() -> None:

@@ -13,6 +13,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
+from earthgpt.data.augment import Augmentation, Dihedral, eligibility, ineligible_reason
 from earthgpt.data.chat_template import IGNORE_INDEX, ChatTemplate, Encoded
 from earthgpt.data.conversation import Conversation
 from earthgpt.data.imagery import ImageReadError, load_image, model_input
@@ -75,6 +76,12 @@ class ConversationDataset(Dataset[dict[str, Any]]):
     A sample holds ``pixel_values`` [3, S, S] (or [V, 3, S, S] and ``num_views`` when it has several views),
     ``input_ids`` and ``labels`` [T]; with prompts ``prompt_maps`` [P, S, S] and ``region_index`` [R] (K - 1 per
     placeholder); with masks ``mask_targets`` [M, S, S].
+
+    With ``augment``, an eligible conversation (``data/augment.py``: image padded evenly to its square, one view,
+    no orientation word,
+    boxes in the exact written form) is flipped or turned as ``augment.choose(epoch, index)`` says: its pixels,
+    the boxes of its text, its prompts and its masks move together. ``set_epoch`` (called by the training stream
+    before each epoch) sets the epoch; ``augment_counts`` holds how many conversations are eligible and why not.
     """
 
     def __init__(
@@ -83,6 +90,7 @@ class ConversationDataset(Dataset[dict[str, Any]]):
         template: ChatTemplate,
         image_size: int,
         image_root: str | Path | None,
+        augment: Augmentation | None = None,
     ) -> None:
         self.conversations = list(conversations)
         self.template = template
@@ -93,6 +101,32 @@ class ConversationDataset(Dataset[dict[str, Any]]):
         missing = [c.id for c in self.conversations if c.image is None]
         if missing:
             raise ValueError(f"{len(missing)} conversations have no image (first: {missing[0]}); drop or fix them")
+        self.augment = augment if augment is not None and augment.ops and augment.prob > 0 else None
+        self.epoch = 0
+        self._eligible: set[str] = set()
+        self.augment_counts: dict[str, int] = {}
+        if self.augment is not None:
+            views = template.default_views
+            self._eligible = {c.id for c in self.conversations if ineligible_reason(c, views) is None}
+            self.augment_counts = dict(eligibility(self.conversations, views))
+            log.info(
+                "augmentation %s (p=%g): %d of %d conversations eligible (%s)",
+                "+".join(self.augment.ops),
+                self.augment.prob,
+                len(self._eligible),
+                len(self.conversations),
+                ", ".join(f"{k}: {v}" for k, v in sorted(self.augment_counts.items())),
+            )
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch the next samples belong to (it seeds the augmentation; no effect without one)."""
+        self.epoch = epoch
+
+    def transform(self, conv: Conversation, index: int) -> Dihedral:
+        """The flip or turn that sample ``index`` of the current epoch gets (the identity when not eligible)."""
+        if self.augment is None or conv.id not in self._eligible:
+            return Dihedral()
+        return self.augment.choose(self.epoch, index)
 
     def __len__(self) -> int:
         return len(self.conversations)
@@ -109,7 +143,7 @@ class ConversationDataset(Dataset[dict[str, Any]]):
             if conv.id in self.unreadable or conv.id in self.invalid:
                 continue
             try:
-                return self.sample(conv)
+                return self.sample(conv, self.transform(conv, index))
             except ImageReadError as err:
                 self.unreadable[conv.id] = str(err)
                 log.warning("skipping conversation %s: %s", conv.id, err)
@@ -120,14 +154,23 @@ class ConversationDataset(Dataset[dict[str, Any]]):
             str(self.images.root), "no conversation of the corpus has a readable image", "check the build's data root"
         )
 
-    def sample(self, conv: Conversation) -> dict[str, Any]:
-        """One conversation as tensors; ImageReadError or ValueError (PromptError) naming what is wrong."""
+    def sample(self, conv: Conversation, turn: Dihedral | None = None) -> dict[str, Any]:
+        """One conversation as tensors, moved by ``turn`` (its pixels, text boxes, prompts and masks); ImageReadError
+        or ValueError (PromptError) naming what is wrong."""
         ref = conv.image
         assert ref is not None  # checked in __init__
+        turn = turn or Dihedral()
+        if not turn.is_identity:
+            moved = turn.conversation(conv)
+            if moved is None:  # unreachable for an eligible conversation; kept so that a bad call cannot mislabel
+                raise ValueError(f"conversation {conv.id!r}: its boxes cannot be moved exactly; do not augment it")
+            conv = moved
         enc = self.template.encode(conv)
         one_view = enc.num_views == 1  # several views: x_parts reads them all at once
+        if not (one_view or turn.is_identity):
+            raise ValueError(f"conversation {conv.id!r}: a sample of several views cannot be augmented")
         out: dict[str, Any] = {
-            "pixel_values": torch.from_numpy(self.images(ref)) if one_view else None,  # [3, S, S]
+            "pixel_values": torch.from_numpy(turn.array(self.images(ref))) if one_view else None,  # [3, S, S]
             "input_ids": torch.tensor(enc.input_ids, dtype=torch.long),
             "labels": torch.tensor(enc.labels, dtype=torch.long),
         }

@@ -26,6 +26,8 @@ DATA_ORDER_FIELDS: tuple[str, ...] = (
     "shuffle",
     "length_window",
     "task_weights",
+    "augment",
+    "augment_prob",
 )
 
 
@@ -85,6 +87,15 @@ class TrainConfig:
     samples as the dataset holds, with replacement, task t taking a share w_t / sum(w) whatever its size. Empty:
     every sample once per epoch (a shuffle). Tasks of the data absent from the mapping are refused."""
 
+    augment: list[str] = field(default_factory=list)
+    """Training-time flips and turns, each applied with probability ``augment_prob``: any of "hflip", "vflip",
+    "rot90" (clockwise by 90, 180 or 270 degrees), in that order. The image, the boxes of the text, the prompts and
+    the masks move together; only conversations whose meaning survives are moved (data/augment.py,
+    docs/augmentation.md). The draw is a function of (seed, epoch, sample index). Empty: off."""
+
+    augment_prob: float = 0.5
+    """Probability with which each op of ``augment`` is applied to an eligible sample."""
+
     save_every: int = 0
     """Write a checkpoint every this many optimizer steps; 0 writes only the final one."""
 
@@ -140,6 +151,16 @@ class TrainConfig:
         for name, value in (nonnegative | {"length_window": self.length_window}).items():
             if not isinstance(value, int) or value < 0:
                 raise ConfigError(f"TrainConfig.{name} must be an integer >= 0, got {value!r}")
+        from earthgpt.data.augment import AUGMENT_OPS  # numpy-only module; kept local to keep this import light
+
+        self.augment = list(self.augment)
+        unknown = [op for op in self.augment if op not in AUGMENT_OPS]
+        if unknown or len(set(self.augment)) != len(self.augment):
+            raise ConfigError(
+                f"TrainConfig.augment must list distinct ops of {list(AUGMENT_OPS)}, got {self.augment!r}"
+            )
+        if not (isinstance(self.augment_prob, (int, float)) and 0.0 <= self.augment_prob <= 1.0):
+            raise ConfigError(f"TrainConfig.augment_prob must lie in [0, 1], got {self.augment_prob!r}")
         if self.num_workers < 0:
             raise ConfigError(f"TrainConfig.num_workers must be >= 0, got {self.num_workers}")
         if not (math.isfinite(self.lr) and self.lr > 0):

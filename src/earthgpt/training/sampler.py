@@ -1,4 +1,4 @@
-"""Resumable data order: a seeded shuffle per epoch, sharded across ranks, grouped by length, and the position."""
+"""Resumable data order: a seeded shuffle per epoch, grouped by length, sharded across ranks, and the position."""
 
 from __future__ import annotations
 
@@ -37,6 +37,15 @@ class KnowsLengths(Protocol):
 
     def lengths(self) -> Sequence[int]:
         """Tokens of sample ``i`` at position ``i``."""
+        ...
+
+
+@runtime_checkable
+class KnowsEpoch(Protocol):
+    """A dataset whose samples depend on the epoch (a seeded augmentation): told the epoch before it is read."""
+
+    def set_epoch(self, epoch: int) -> None:
+        """The epoch of the samples read next."""
         ...
 
 
@@ -98,8 +107,11 @@ class ShardedEpochSampler(Sampler[int]):
 
     The epoch order is cut to a multiple of ``world_size`` (the tail is dropped, so every rank reads the same
     number of samples) and rank ``r`` takes positions ``r, r + world_size, ...``: ranks never share a sample.
-    With ``lengths`` (tokens per sample of the dataset), a shuffled shard is then grouped by length in windows of
-    ``length_window`` micro-batches of ``batch_size`` (:func:`group_by_length`), seeded by (seed, epoch, rank).
+    With ``lengths`` (tokens per sample of the dataset), the shuffled, trimmed epoch is grouped by length before it
+    is sharded (:func:`group_by_length`), in windows of ``length_window`` global micro-batches of
+    ``batch_size * world_size`` samples, seeded by (seed, epoch): every rank's micro-batch holds samples of similar
+    length, and ``world_size`` processes with ``batch_size`` read, step by step, the samples of one process with
+    ``batch_size * world_size``.
     """
 
     def __init__(
@@ -121,14 +133,18 @@ class ShardedEpochSampler(Sampler[int]):
             raise ValueError(f"rank {rank} outside [0, world_size={world_size})")
         order = epoch_order(num_samples, seed=seed, epoch=epoch, shuffle=shuffle, sample_weights=sample_weights)
         per_rank = num_samples // world_size
-        self.shard: list[int] = order[: per_rank * world_size][rank::world_size].tolist()
+        trimmed: list[int] = order[: per_rank * world_size].tolist()
         if lengths is not None and shuffle and length_window > 1:
             if len(lengths) != num_samples:
                 raise ValueError(f"{len(lengths)} lengths for a dataset of {num_samples} samples")
-            generator = torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 1_000_003 + rank + 1)
-            self.shard = group_by_length(
-                self.shard, lengths, batch_size=batch_size, window=length_window, generator=generator
+            # The whole epoch is grouped in global micro-batches (batch_size samples of every rank) before it is
+            # sharded, seeded by (seed, epoch) alone: rank r's k-th micro-batch is samples r, r + world_size, ...
+            # of the k-th global one, the samples one process with batch_size * world_size would read at step k.
+            generator = torch.Generator().manual_seed((seed * 1_000_003 + epoch) * 1_000_003 + 1)
+            trimmed = group_by_length(
+                trimmed, lengths, batch_size=batch_size * world_size, window=length_window, generator=generator
             )
+        self.shard: list[int] = trimmed[rank::world_size]
         if not 0 <= start <= len(self.shard):
             raise ValueError(f"start {start} outside this rank's shard of {len(self.shard)} samples")
         self.start = start
@@ -185,6 +201,8 @@ class BatchStream:
         self.position = position if position is not None else DataPosition()
 
     def _loader(self) -> DataLoader[Any]:
+        if isinstance(self.dataset, KnowsEpoch):  # before the loader copies the dataset into its workers
+            self.dataset.set_epoch(self.position.epoch)
         sampler = ShardedEpochSampler(
             self.num_samples,
             seed=self.seed,
