@@ -11,6 +11,7 @@ recipe's corpus (``configs/data/tiny.yaml``) in ``out/data``, trains ``configs/t
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Generator, Iterator
 from pathlib import Path
 
@@ -113,7 +114,7 @@ def run_demo(
         rgb = read_input_image(image)
         gen = predictor.ask_generation(rgb, sample.prompt)
         ending = "ends with </s>" if gen.finish_reason == "stop" else f"cut at the {ANSWER_TOKENS}-token limit"
-        lines = [f"\n[{task}] image: {sample.image.path}", f"USER: {sample.prompt}", f"EARTHGPT: {gen.text}"]
+        lines = [f"\n[{task}] image: {os.path.relpath(image, root)}", f"USER: {sample.prompt}", f"EARTHGPT: {gen.text}"]
         lines.append(f"({ending}) truth: {sample.answer}")
         if task == DETECT_TASK:
             png = out / "detection.png"
