@@ -75,7 +75,7 @@ def retrain(
     return model_dir
 
 
-def _first(task: str, data_root: Path) -> tuple[Sample, Path]:
+def held_out_sample(task: str, data_root: Path) -> tuple[Sample, Path]:
     """The task's first held-out sample and the absolute path of its image."""
     data = load_task(get_task(task), data_root, limit=1)
     if not data.samples:
@@ -110,7 +110,7 @@ def run_demo(
         yield f"model: {model_dir} (retrain it with `make demo TRAIN=1`)"
     predictor = Predictor.load(model_dir, max_new_tokens=ANSWER_TOKENS)
     for task in (SCENE_TASK, VQA_TASK, DETECT_TASK):
-        sample, image = _first(task, root)
+        sample, image = held_out_sample(task, root)
         rgb = read_input_image(image)
         gen = predictor.ask_generation(rgb, sample.prompt)
         ending = "ends with </s>" if gen.finish_reason == "stop" else f"cut at the {ANSWER_TOKENS}-token limit"
