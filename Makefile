@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 DATA ?= ../shared/data
+TRAIN ?=
+STEPS ?=
 
 .PHONY: demo test lint typecheck install install-dev clean
 
@@ -21,8 +23,9 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
 
+# `make demo`: the shipped model answers; `make demo TRAIN=1 [STEPS=N]` retrains it first (resumable).
 demo: install-dev
-	$(BIN)/earthgpt demo --data $(DATA) --out runs/demo
+	$(BIN)/earthgpt demo --data $(DATA) --out runs/demo $(if $(filter 1 yes true,$(TRAIN)),--train) $(if $(STEPS),--steps $(STEPS))
 
 lint: install-dev
 	$(BIN)/ruff check src tests bench

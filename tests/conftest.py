@@ -56,3 +56,39 @@ def write_tiny_model(root: Path) -> Path:
 def tiny_model_dir(tmp_path: Path) -> Path:
     """A random-weight tiny model directory with its tokenizer, and a black ``scene.png`` beside it."""
     return write_tiny_model(tmp_path)
+
+
+SCENES_CONFIG = """\
+data_root: {root}
+out_dir: {out}
+seed: 0
+paraphrase: false
+sources:
+  - name: rsscn7
+    root: rsscn7
+    splits: [train]
+instructions: {{decimals: 3, referring: false, hbb_from_obb: false, paraphrase_seed: null}}
+"""
+"""A small real corpus (the RSSCN7 train split, 178 conversations, built in about 2 s) for step-counted runs."""
+
+
+def write_scenes_config(folder: Path, data_root: Path) -> Path:
+    """The ``SCENES_CONFIG`` build config in ``folder/scenes.yaml``."""
+    path = folder / "scenes.yaml"
+    path.write_text(SCENES_CONFIG.format(root=data_root, out=folder / "data"), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def shipped_run(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> tuple[Path, Path]:
+    """(a tiny model trained 3 steps on real RSSCN7 scenes, the same model shipped in bf16): about 15 s, once."""
+    from earthgpt.data.corpus import build, load_config
+    from earthgpt.models.shipped import ship_model
+    from earthgpt.pipeline import TrainRun, train_from_build
+
+    folder = tmp_path_factory.mktemp("shipped")
+    build(load_config(write_scenes_config(folder, data_root)))
+    run = folder / "run"
+    train_from_build(TrainRun(build=str(folder / "data"), out=str(run), max_length=400,
+                              train={"max_steps": 3, "batch_size": 4}))  # fmt: skip
+    return run, ship_model(run, folder / "earthgpt-tiny")

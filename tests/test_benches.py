@@ -7,6 +7,7 @@ installed copy instead of the checkout's ``src`` fails the test.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -38,3 +39,17 @@ def test_bench_parses_help_from_the_root(script: str, decoy: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.startswith("usage:") and script in done.stdout
+
+
+def test_cnn_baseline_trains_the_steps_asked_and_scores_both_test_splits(decoy: Path, data_root: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"} | {"PYTHONPATH": str(decoy)}
+    argv = [sys.executable, "bench/cnn_baseline.py", "--data", str(data_root), "--steps", "2", "--minutes", "5",
+            "--threads", "1", "--batch-size", "4"]  # fmt: skip
+    done = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    assert result["steps"] == 2 and result["samples_seen"] == 8 and 0 < result["minutes"] < 5
+    assert result["test_images"] == {"rsscn7": 32, "aid": 309} and result["train_images"] == 1369
+    assert 1e6 < result["parameters"] < 1e7  # a small ConvNeXt: a few million
+    for key in ("top1_rsscn7", "top1_aid"):
+        assert 0 <= result[key] <= 100

@@ -93,8 +93,8 @@ def test_eval_flags_come_from_the_run_dataclasses(capsys: pytest.CaptureFixture[
     assert args.make(args) == EvalRun(model="m", tasks="aid", data="d", skip_missing=True)
     args = build_parser().parse_args(["eval", "score", "--task", "aid", "--predictions", "p.jsonl", "--data", "d"])
     assert args.make(args) == ScoreRun(task="aid", predictions="p.jsonl", data="d")
-    assert main(["eval", "--tasks", "aid", "--data", "d"]) == 2
-    assert "earthgpt eval: --model required" in capsys.readouterr().err
+    assert main(["eval", "--data", "d"]) == 2
+    assert "earthgpt eval: --tasks required" in capsys.readouterr().err
 
 
 def test_missing_data_root_names_the_option(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -12,6 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from earthgpt.flags import MODEL_HELP
+
 if TYPE_CHECKING:
     from earthgpt.evaluation.cli import EvalRun, ScoreRun
     from earthgpt.pipeline import TrainRun
@@ -149,6 +151,15 @@ def cmd_model_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_model_ship(args: argparse.Namespace) -> int:
+    from earthgpt.models.shipped import ship_model
+
+    out = ship_model(args.model, args.out, dtype=args.dtype)
+    size = (out / "model.safetensors").stat().st_size
+    print(f"shipped {args.model} -> {out} ({args.dtype}, model.safetensors {size / 1e6:.1f} MB)")
+    return 0
+
+
 # ---------------------------------------------------------------- chat / eval / demo
 class _PromptFlag(argparse.Action):
     """--point/--box/--scribble append (flag, value) to one list, so the prompts keep their command-line order."""
@@ -160,11 +171,12 @@ class _PromptFlag(argparse.Action):
 
 def cmd_chat(args: argparse.Namespace) -> int:
     from earthgpt.inference.chat import chat, parse_box, parse_point, read_scribble
+    from earthgpt.models.shipped import resolve_model
 
     readers = {"--point": parse_point, "--box": parse_box, "--scribble": read_scribble}
     prompts = [readers[flag](value) for flag, value in args.prompt_flags or []]
     pairs = chat(
-        args.model,
+        resolve_model(args.model),
         args.image,
         args.question,
         draw=args.draw,
@@ -200,7 +212,7 @@ def _eval_run(args: argparse.Namespace) -> EvalRun | ScoreRun:
 def cmd_demo(args: argparse.Namespace) -> int:
     from earthgpt.demo import run_demo
 
-    for line in run_demo(args.data, args.out, steps=args.steps):
+    for line in run_demo(args.data, args.out, model=args.model, train=args.train, steps=args.steps):
         print(line)
     return 0
 
@@ -307,6 +319,12 @@ def _model_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
     p = _add(msub, "export", cmd_model_export, "fold the stage-2 scale/bias factors into plain weights")
     p.add_argument("--model", required=True, help="model directory")
     p.add_argument("--out", required=True, help="directory for the merged model")
+    p = _add(
+        msub, "ship", cmd_model_ship, "write a trained model as a shipped one: inference weights in bf16, <= 30 MB"
+    )
+    p.add_argument("--model", required=True, help="model directory of a training run (`earthgpt train --out`)")
+    p.add_argument("--out", required=True, help="folder to write, e.g. models/earthgpt-tiny")
+    p.add_argument("--dtype", choices=("bf16", "fp16", "fp32"), default="bf16", help="stored float dtype")
 
 
 def _eval_parser(sub: argparse._SubParsersAction, flags: bool) -> None:
@@ -327,7 +345,7 @@ def _eval_parser(sub: argparse._SubParsersAction, flags: bool) -> None:
 
 def _use_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
     p = _add(sub, "chat", cmd_chat, "ask questions about an image (several questions: a multi-turn chat)")
-    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
     p.add_argument("--image", required=True, help="image file: JPEG/PNG/TIFF/GeoTIFF, 8/16-bit, 1..N bands")
     p.add_argument("--draw", default=None, help="save the image with the answer's boxes and masks drawn to this PNG")
     p.add_argument("--max-new-tokens", type=int, default=256)
@@ -340,10 +358,14 @@ def _use_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
 
     _eval_parser(sub, flags)
 
-    p = _add(sub, "demo", cmd_demo, "build a small corpus, train a tiny model, and chat about real images")
+    p = _add(sub, "demo", cmd_demo, "the shipped model on a held-out scene, VQA question and thermal frame")
     p.add_argument("--data", default=_data_default() or "../shared/data", help="data root (../shared/data layout)")
-    p.add_argument("--out", default="runs/demo", help="output directory")
-    p.add_argument("--steps", type=int, default=None, help="training steps (default: the demo's)")
+    p.add_argument("--out", default="runs/demo", help="output directory (detection.png; with --train the run)")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
+    p.add_argument("--train", action="store_true",
+                   help="retrain from scratch with configs/data/tiny.yaml + configs/train/tiny.yaml (resumable), ship "
+                   "into OUT/model and ask that model")  # fmt: skip
+    p.add_argument("--steps", type=int, default=None, help="with --train: training steps (default: the recipe's)")
 
     from earthgpt.inference.scene.cli import add_parser as add_scene_parser  # `earthgpt scene`: options and handler
 

@@ -15,6 +15,9 @@ from typing import Any, Literal, Union, get_args, get_origin, get_type_hints
 
 from earthgpt.errors import ConfigError
 
+MODEL_HELP = "model directory (default: $EARTHGPT_MODEL, else the shipped models/earthgpt-tiny)"
+"""Help of ``--model`` where it defaults to ``models.shipped.default_model_dir`` (chat, serve, scene, demo)."""
+
 
 @functools.cache
 def field_docs(cls: type) -> dict[str, str]:

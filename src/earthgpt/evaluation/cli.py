@@ -47,10 +47,11 @@ def _data_default() -> str | None:
 class EvalRun:
     """What `earthgpt eval` does: a model on benchmark tasks, with metrics JSON and a Markdown report."""
 
-    model: str
-    """Model directory (``earthgpt train`` or ``earthgpt model init``)."""
     tasks: str
     """Comma-separated task names or groups (paper, samples); see ``earthgpt list tasks``."""
+    model: str | None = None
+    """Model directory (``earthgpt train`` or ``earthgpt model init``); default: $EARTHGPT_MODEL, else the shipped
+    models/earthgpt-tiny."""
     data: str | None = field(default_factory=_data_default)
     """Data root holding the tasks' datasets (default: $EARTHGPT_DATA)."""
     out: str = "runs/eval"
@@ -102,8 +103,10 @@ def run_eval(run: EvalRun) -> int:
     """``earthgpt eval``: load the model, run and score the tasks, write metrics.json and report.md."""
     data = _need_data(run.data, "eval")
     from earthgpt.inference.predictor import Predictor
+    from earthgpt.models.shipped import default_model_dir
 
-    model = Predictor.load(run.model, max_new_tokens=run.max_new_tokens)
+    model_dir = Path(run.model) if run.model else default_model_dir()
+    model = Predictor.load(model_dir, max_new_tokens=run.max_new_tokens)
     summary = evaluate(
         ModelAnswerer(model),
         run.tasks,
@@ -112,7 +115,7 @@ def run_eval(run: EvalRun) -> int:
         limit=run.limit,
         scorer=parse_scorer(run.scorer),
         batch_size=run.batch_size,
-        model_name=Path(run.model).name,
+        model_name=model_dir.name,
         skip_missing=run.skip_missing,
     )
     for name, task in summary["tasks"].items():

@@ -14,13 +14,19 @@ from earthgpt.models.config import EarthGPTConfig
 from earthgpt.models.earthgpt import CONFIG_NAME, WEIGHTS_NAME, EarthGPT
 from earthgpt.models.state_dict import check_state_dict
 
+HALF = (torch.bfloat16, torch.float16)
+"""Stored dtypes that ``load_pretrained`` widens to float32 on the CPU."""
+
 
 def load_pretrained(
     directory: str | Path, device: str | torch.device = "cpu", dtype: torch.dtype | None = None
 ) -> EarthGPT:
     """Rebuild from ``config.json`` and load ``model.safetensors`` (written by ``EarthGPT.save_pretrained``).
 
-    A missing or unreadable file is named with the fix; any key mismatch names the first bad key.
+    ``dtype`` casts every floating tensor; None keeps the stored dtype, except that half-precision weights (a
+    shipped bf16/fp16 model) loaded on the CPU compute in float32: CPU bf16 matmuls are slower than fp32 ones on
+    most CPUs and round every activation (measured in docs/shipped-model.md). A missing or unreadable file is named
+    with the fix; any key mismatch names the first bad key.
     """
     path = Path(directory)
     config_file = path / CONFIG_NAME
@@ -41,6 +47,8 @@ def load_pretrained(
             "model directory again"
         ) from err
     check_state_dict(model, state, weights)
+    if dtype is None and torch.device(device).type == "cpu" and any(v.dtype in HALF for v in state.values()):
+        dtype = torch.float32
     if dtype is not None:
         state = {k: v.to(dtype) if v.is_floating_point() else v for k, v in state.items()}
     model.load_state_dict(state, strict=True, assign=True)

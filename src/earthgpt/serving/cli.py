@@ -6,6 +6,8 @@ import argparse
 import logging
 from pathlib import Path
 
+from earthgpt.flags import MODEL_HELP
+
 log = logging.getLogger(__name__)
 
 # flag -> (ServeSettings field, type, help); defaults come from ServeSettings itself
@@ -26,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     help = "serve a model over an OpenAI-compatible chat API (POST /v1/chat/completions)"
     p: argparse.ArgumentParser = sub.add_parser("serve", help=help, description=help)
     p.set_defaults(handler=cmd_serve)
-    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--media-root", default=None, help="local image paths are served only below this folder")
@@ -54,11 +56,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ImportError as e:
         raise ValueError(f"serving needs FastAPI and uvicorn ({e}); pip install 'earthgpt[serve]'") from e
     from earthgpt.inference.predictor import Predictor
+    from earthgpt.models.shipped import resolve_model
     from earthgpt.serving.settings import ServeSettings
 
     settings = settings_from_args(args)
     assert isinstance(settings, ServeSettings)
-    predictor = Predictor.load(args.model, batch_size=settings.max_batch, max_new_tokens=settings.default_max_tokens)
-    log.info("serving %s as %r on http://%s:%d", args.model, settings.model_name, args.host, args.port)
+    model_dir = resolve_model(args.model)
+    predictor = Predictor.load(model_dir, batch_size=settings.max_batch, max_new_tokens=settings.default_max_tokens)
+    log.info("serving %s as %r on http://%s:%d", model_dir, settings.model_name, args.host, args.port)
     uvicorn.run(create_app(predictor, settings), host=args.host, port=args.port, log_level="info")
     return 0

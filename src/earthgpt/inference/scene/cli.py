@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+from earthgpt.flags import MODEL_HELP
+
 log = logging.getLogger(__name__)
 
 EXIT_INCOMPLETE = 3
@@ -26,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p: argparse.ArgumentParser = sub.add_parser("scene", help=help, description=help)
     p.set_defaults(handler=cmd_scene)
     p.add_argument("scene", help="the scene: a (Geo)TIFF of any size, 8/16-bit or float, 1..N bands")
-    p.add_argument("--model", required=True, help="model directory")
+    p.add_argument("--model", default=None, help=MODEL_HELP)
     p.add_argument("--task", choices=("detect", "ask", "segment"), default="detect")
     p.add_argument("--out", required=True, help="GeoJSON to write; .coco.json, .dota.txt, .summary.json beside it")
     p.add_argument("--question", default=None, help="ask: the question for every tile; detect: another instruction")
@@ -55,13 +57,16 @@ def cmd_scene(args: argparse.Namespace) -> int:
     from earthgpt.inference.scene.profiles import check_bands
     from earthgpt.inference.scene.run import SceneJob, check_job, run_scene
     from earthgpt.inference.scene.slicing import open_scene
+    from earthgpt.models.shipped import resolve_model
+
+    model_dir = resolve_model(args.model)
 
     job = SceneJob(
         scene=Path(args.scene), out=Path(args.out), task=args.task, question=args.question,
         classes=tuple(args.classes), query=args.query, boxes=args.boxes,
         tile=args.tile, overlap=args.overlap, profile=args.profile, bands=args.bands, nodata=args.nodata,
         crs=args.crs, nms_iou=args.nms_iou, batch_size=args.batch_size, max_tiles=args.max_tiles,
-        model_id=str(Path(args.model).resolve()), fresh=args.fresh,
+        model_id=str(model_dir.resolve()), fresh=args.fresh,
     )  # fmt: skip
     try:
         check_job(job)  # refuse bad options, scene or band list before the model is loaded
@@ -69,7 +74,7 @@ def cmd_scene(args: argparse.Namespace) -> int:
         if job.bands:
             check_bands(job.bands, scene.info.bands, scene.path)
         model = PredictorTiles(
-            args.model, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, masks=job.task == "segment"
+            model_dir, batch_size=args.batch_size, max_new_tokens=args.max_new_tokens, masks=job.task == "segment"
         )
         result = run_scene(job, model, progress=not args.quiet)
     except (ImageReadError, NotImplementedError) as e:
