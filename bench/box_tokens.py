@@ -8,7 +8,8 @@ A tiny model from scratch, same seed, same steps, same BPE (``location`` only ad
   AP@0.5 on ``--val-frames`` HIT-UAV val frames.
 
 Prints one table; never asserts. Run from the repository root:
-``OMP_NUM_THREADS=1 nice -n 10 python bench/box_tokens.py [--part memorise|heldout|both]``.
+``OMP_NUM_THREADS=1 nice -n 10 python bench/box_tokens.py [--part tokens|memorise|heldout|all]``; ``tokens``
+(c) counts the tokens of every HIT-UAV detection answer, with no training.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))  # this checkout's code, not an install
 
 import torch
+from transformers import PreTrainedTokenizerBase
 
 from earthgpt.data.chat_template import ChatTemplate
 from earthgpt.data.conversation import Conversation
@@ -54,9 +56,9 @@ def conversations_of(records: list[DetectionRecord]) -> list[Conversation]:
     return [c for r in records for c in to_conversations(r, InstructionOptions(referring=False))]
 
 
-def answer_tokens(tok: object, model_tokens: int, convs: list[Conversation]) -> float:
+def answer_tokens(tok: PreTrainedTokenizerBase, model_tokens: int, convs: list[Conversation]) -> float:
     """Mean tokens of an assistant answer (with its ``</s>``) under the tokenizer's box representation."""
-    template = ChatTemplate(tok, model_tokens)  # type: ignore[arg-type]
+    template = ChatTemplate(tok, model_tokens)
     counts = [
         len(template._plain(" " + m.text, "answer")) + 1 for c in convs for m in c.messages if m.role == "assistant"
     ]
@@ -88,6 +90,33 @@ def train(mode: str, convs: list[Conversation], root: Path, steps: int, seed: in
         )
         result = fit(model, tok, convs, root, config)
     return model, tok, result
+
+
+def token_counts(root: Path) -> None:
+    """Tokens per detection answer over every HIT-UAV HBB frame of each split (no training)."""
+    train_convs = conversations_of(frames(root, "train", 10**6, 1, 10**6))
+    print("\n(c) tokens per HBB detection answer (with </s>), all HIT-UAV frames")
+    print(
+        f"{'split':<6} {'mode':<9} {'frames':>6} {'objects':>7} {'mean':>6} {'median':>6} {'max':>5} {'per object':>10}"
+    )
+    for split in ("train", "val"):
+        records = frames(root, split, 10**6, 1, 10**6)
+        convs = conversations_of(records)
+        objects = sum(len(r.objects) for r in records)
+        for mode in MODES:
+            model, tok = new_model(train_convs, vocab_size=256, seed=0, box_tokens=mode)
+            template = ChatTemplate(tok, model.num_image_tokens)
+            n = [
+                len(template._plain(" " + m.text, "answer")) + 1
+                for c in convs
+                for m in c.messages
+                if m.role == "assistant"
+            ]
+            print(
+                f"{split:<6} {mode:<9} {len(records):>6} {objects:>7} {statistics.mean(n):>6.1f} "
+                f"{statistics.median(n):>6.0f} {max(n):>5} {sum(n) / objects:>10.1f}",
+                flush=True,
+            )
 
 
 def memorise(root: Path, steps_list: list[int], seed: int, lr: float) -> None:
@@ -141,19 +170,21 @@ def heldout(root: Path, n_train: int, n_val: int, steps: int, seed: int, lr: flo
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--data", default="../shared/data", help="the shared data root (holds hit_uav/)")
-    p.add_argument("--part", choices=("memorise", "heldout", "both"), default="both")
+    p.add_argument("--part", choices=("tokens", "memorise", "heldout", "all"), default="all")
     p.add_argument("--memorise-steps", default="25,50,100", help="comma-separated step counts for (a)")
-    p.add_argument("--steps", type=int, default=150, help="training steps for (b)")
+    p.add_argument("--steps", type=int, default=100, help="training steps for (b)")
     p.add_argument("--train-frames", type=int, default=600)
-    p.add_argument("--val-frames", type=int, default=32)
+    p.add_argument("--val-frames", type=int, default=16)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--seed", type=int, default=0)
     args = p.parse_args()
     torch.set_num_threads(1)
     root = Path(args.data) / "hit_uav"
-    if args.part in ("memorise", "both"):
+    if args.part in ("tokens", "all"):
+        token_counts(root)
+    if args.part in ("memorise", "all"):
         memorise(root, [int(s) for s in args.memorise_steps.split(",")], args.seed, args.lr)
-    if args.part in ("heldout", "both"):
+    if args.part in ("heldout", "all"):
         heldout(root, args.train_frames, args.val_frames, args.steps, args.seed, args.lr)
 
 
