@@ -20,6 +20,7 @@ from earthgpt.data.chat_template import ChatTemplate
 from earthgpt.data.conversation import Conversation
 from earthgpt.data.corpus import iter_conversations, read_manifest
 from earthgpt.data.dataset import Collator, ConversationDataset
+from earthgpt.data.location_tokens import check_box_tokens
 from earthgpt.data.tokenizer import (
     image_token_id,
     load_tokenizer,
@@ -63,6 +64,9 @@ class TrainRun:
     """Named model size for ``scratch`` runs: tiny or paper."""
     vocab_size: int = 1024
     """Size of the BPE tokenizer trained on the corpus for ``scratch`` runs."""
+    box_tokens: str = "text"
+    """How ``scratch`` runs tokenise boxes: ``text`` (the written digits) or ``location`` (one ``<loc_NNN>`` token per
+    coordinate, written back as the text on decode; docs/boxes.md). Saved with the tokenizer."""
     max_length: int = 1024
     """Token budget of one conversation (longer ones are not trained; the run counts them)."""
     x: bool | None = None
@@ -130,6 +134,10 @@ def load_train_run(path: str | Path | None = None, **overrides: Any) -> TrainRun
     if spec.needs_init and not run.get("init"):
         raise ConfigError(f"stage {run['stage']} continues a model: pass --init MODEL_DIR (`earthgpt model init`)")
     result = TrainRun(**run, train=train)
+    try:
+        check_box_tokens(result.box_tokens, f"{where}: box_tokens")
+    except ValueError as e:
+        raise ConfigError(str(e)) from e
     result.train_config()  # validates every value now, naming the field
     return result
 
@@ -165,13 +173,18 @@ def x_token_ids(tok: PreTrainedTokenizerBase) -> dict[str, int]:
 
 
 def new_model(
-    conversations: list[Conversation], size: str = "tiny", vocab_size: int = 1024, seed: int = 0, x: bool = False
+    conversations: list[Conversation],
+    size: str = "tiny",
+    vocab_size: int = 1024,
+    seed: int = 0,
+    x: bool = False,
+    box_tokens: str = "text",
 ) -> tuple[EarthGPT, PreTrainedTokenizerBase]:
     """A random-weight model of a named size with a BPE tokenizer trained on the conversations' text (the ``scratch``
     row of the stage table then makes every parameter trainable: the vision encoders are random too). ``x`` adds
-    the EarthGPT-X parts."""
+    the EarthGPT-X parts; ``box_tokens`` how the tokenizer writes boxes (data/location_tokens.py)."""
     texts = [m.text for c in conversations for m in c.messages]
-    tok = train_tokenizer(texts, vocab_size=vocab_size)
+    tok = train_tokenizer(texts, vocab_size=vocab_size, box_tokens=box_tokens)
     cfg = named_config(size, **token_ids(tok), **(x_token_ids(tok) if x else {}))
     torch.manual_seed(seed)
     return build_model(cfg), tok
@@ -257,7 +270,9 @@ def train_from_build(run: TrainRun) -> TrainResult:
         model, tok = load_pretrained(run.init), load_tokenizer(run.init)
     else:
         x = run.x if run.x is not None else any(needs_x(c) for c in conversations)
-        model, tok = new_model(conversations, run.size, run.vocab_size, config.seed, x=x)
+        model, tok = new_model(
+            conversations, run.size, run.vocab_size, config.seed, x=x, box_tokens=run.box_tokens
+        )
     result = fit(model, tok, conversations, Path(run.images) if run.images else root, config, run.max_length)
     processes = PartialState()
     if processes.is_main_process:  # one writer; the checkpoint holds the gathered weights under any engine

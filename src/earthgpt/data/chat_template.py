@@ -26,6 +26,7 @@ from functools import cached_property
 from transformers import PreTrainedTokenizerBase
 
 from earthgpt.data.conversation import Conversation, ImagePart, Message, TextPart
+from earthgpt.data.location_tokens import box_tokens_of, to_location
 from earthgpt.data.tokenizer import (
     REGION_TOKEN,
     SEG_TOKEN,
@@ -85,6 +86,9 @@ class ChatTemplate:
             raise ValueError("the tokenizer needs bos and eos tokens; use earthgpt.data.tokenizer.train_tokenizer")
         self.bos_id = int(tokenizer.bos_token_id)
         self.eos_id = int(tokenizer.eos_token_id)
+        box_tokens, self.box_decimals = box_tokens_of(tokenizer)
+        self.location = box_tokens == "location"
+        """Boxes of the written form become location tokens (data/location_tokens.py) before tokenising."""
 
     @cached_property
     def region_id(self) -> int:
@@ -99,6 +103,8 @@ class ChatTemplate:
         return view_token_id(self.tok)
 
     def _text(self, text: str) -> list[int]:
+        if self.location:
+            text = to_location(text, self.box_decimals)
         return list(self.tok.encode(text, add_special_tokens=False)) if text else []
 
     def _plain(self, text: str, where: str, *, seg: bool = False) -> list[int]:

@@ -9,6 +9,8 @@ from pathlib import Path
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
 from transformers import AutoTokenizer, PreTrainedTokenizerBase, PreTrainedTokenizerFast
 
+from earthgpt.data.location_tokens import add_location_tokens, box_tokens_of, check_box_tokens
+
 log = logging.getLogger(__name__)
 
 IMAGE_TOKEN = "<image>"
@@ -26,11 +28,16 @@ X_TOKENS = (REGION_TOKEN, SEG_TOKEN, VIEW_TOKEN)
 SPECIAL_TOKENS = (UNK_TOKEN, BOS_TOKEN, EOS_TOKEN, PAD_TOKEN, IMAGE_TOKEN, *X_TOKENS)
 
 
-def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, min_frequency: int = 2) -> PreTrainedTokenizerFast:
+def train_tokenizer(
+    texts: Iterable[str], vocab_size: int = 2048, min_frequency: int = 2, box_tokens: str = "text"
+) -> PreTrainedTokenizerFast:
     """A byte-level BPE trained on ``texts``, digits split one by one (as LLaMA does), with our special tokens.
 
     Byte-level means every string encodes (no unknown characters); single digits keep box coordinates learnable.
+    ``box_tokens="location"`` then adds the 1001 location tokens (data/location_tokens.py) after the BPE's ids: the
+    BPE itself is the one ``"text"`` trains, so the two differ only in how boxes are tokenised.
     """
+    choice = check_box_tokens(box_tokens)
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.Sequence(
         [pre_tokenizers.Digits(individual_digits=True), pre_tokenizers.ByteLevel(add_prefix_space=False)]
@@ -53,7 +60,9 @@ def train_tokenizer(texts: Iterable[str], vocab_size: int = 2048, min_frequency:
         pad_token=PAD_TOKEN,
         additional_special_tokens=[IMAGE_TOKEN, *X_TOKENS],
     )
-    log.info("trained a byte-level BPE tokenizer with %d tokens", len(fast))
+    if choice == "location":
+        add_location_tokens(fast)
+    log.info("trained a byte-level BPE tokenizer with %d tokens (box_tokens=%s)", len(fast), choice)
     return fast
 
 
@@ -62,7 +71,8 @@ def load_tokenizer(directory: str | Path) -> PreTrainedTokenizerBase:
     ensured.
 
     Tokens that a foreign tokenizer lacks are added; the model's embedding table must then be resized to
-    ``len(tokenizer)``. Nothing is downloaded: ``directory`` must hold tokenizer files.
+    ``len(tokenizer)``. Nothing is downloaded: ``directory`` must hold tokenizer files. A tokenizer saved with
+    ``box_tokens="location"`` must hold its location tokens (ValueError with the fix otherwise).
     """
     d = Path(directory)
     if not d.is_dir():
@@ -79,6 +89,10 @@ def load_tokenizer(directory: str | Path) -> PreTrainedTokenizerBase:
         )
     tok = AutoTokenizer.from_pretrained(str(d), local_files_only=True)
     ensure_special_tokens(tok)
+    try:
+        box_tokens_of(tok)
+    except ValueError as e:
+        raise ValueError(f"{d}: {e}") from e
     return tok
 
 

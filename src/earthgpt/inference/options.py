@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from transformers import PreTrainedTokenizerBase
 
+from earthgpt.data.location_tokens import decode_text
 from earthgpt.models.generation import GenerationSettings
 
 #: A stop rule as a caller gives it: a string matched in the answer text, or a sequence of token ids.
@@ -85,7 +86,7 @@ def text_stop(tokenizer: PreTrainedTokenizerBase, strings: Sequence[str]) -> Cal
     """A predicate on the raw tokens so far: does their decoded text hold one of ``strings``?"""
 
     def holds(tokens: list[int]) -> bool:
-        text = str(tokenizer.decode(tokens, skip_special_tokens=True))
+        text = decode_text(tokenizer, tokens)
         return any(s in text for s in strings)
 
     return holds

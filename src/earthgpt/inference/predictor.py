@@ -16,6 +16,7 @@ from earthgpt.data.chat_template import ChatTemplate
 from earthgpt.data.conversation import Message
 from earthgpt.data.dataset import pad_sequences
 from earthgpt.data.imagery import load_image, model_input
+from earthgpt.data.location_tokens import decode_text
 from earthgpt.data.records import ImageRef
 from earthgpt.data.tokenizer import SEG_TOKEN, load_tokenizer
 from earthgpt.geometry.prompts import VisualPrompt
@@ -227,16 +228,16 @@ class Predictor:
         """Decoded answer tokens; special tokens dropped except ``<seg>``, which stays where its mask belongs."""
         seg = seg_token_id(self.model.config)
         if seg is None or seg not in tokens:
-            return str(self.tok.decode(list(tokens), skip_special_tokens=True))
+            return decode_text(self.tok, tokens)
         parts: list[str] = []
         piece: list[int] = []
         for t in tokens:
             if t == seg:
-                parts.append(str(self.tok.decode(piece, skip_special_tokens=True)))
+                parts.append(decode_text(self.tok, piece))
                 piece = []
             else:
                 piece.append(t)
-        return SEG_TOKEN.join([*parts, str(self.tok.decode(piece, skip_special_tokens=True))])
+        return SEG_TOKEN.join([*parts, decode_text(self.tok, piece)])
 
     def to_generation(self, sample: Sample, prompt_tokens: int, opts: AnswerOptions) -> Generation:
         """Text, per-token log-probs and spans of a sample; a stop string cuts the text (and the tokens) before it."""
