@@ -1,5 +1,4 @@
-"""The EarthGPT-    assert scores.miou >= 0.7 and scores.giou >= 0.7, scores.ious
- paths are wired: a tiny model learns real frames by heart, through prompts and through masks.
+"""The EarthGPT-X paths are wired: a tiny model learns real frames by heart, through prompts and through masks.
 
 Held-out referring and segmentation need far more compute than a CPU test has; memorising a few real images is a
 sharp check that conversations with prompts and masks -> rasterised prompt maps, template, collator -> prompt
@@ -38,9 +37,9 @@ import torch
 from pycocotools import mask as coco_mask
 
 from earthgpt.data.chat_template import ChatTemplate
+from earthgpt.data.conversation import Conversation, Message
 from earthgpt.data.corpus.config import TilingOptions
 from earthgpt.data.corpus.tiling import cut_record
-from earthgpt.data.conversation import Conversation, Message
 from earthgpt.data.dataset import Collator, ConversationDataset
 from earthgpt.data.instructions.convert import InstructionOptions, conversations_and_skips
 from earthgpt.data.masks import crop_mask, mask_pixels, union_mask
@@ -171,9 +170,7 @@ def test_prompted_ships_are_segmented_by_heart(data_root: Path, tmp_path: Path) 
     assert logits is not None and logits.shape == (8, model.image_size, model.image_size)
     predicted = [mask_to_image(m, WINDOW, WINDOW).to_array() for m in logits]
     scores = mask_scores(predicted, [c.masks[0].to_array() for c in conversations])
-
-
-X
+    assert scores.miou >= 0.7 and scores.giou >= 0.7, scores.ious
 
 
 def _windows_with_all_ships(record: DetectionRecord, item: str) -> list[tuple[int, DetectionRecord]]:
