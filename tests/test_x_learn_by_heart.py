@@ -184,7 +184,7 @@ def _windows_with_all_ships(record: DetectionRecord, item: str) -> list[tuple[in
             continue
         assert t.image.tile is not None
         seen = [m for m in (crop_mask(m, t.image.tile) for m in record.masks if m is not None) if m is not None]
-        if union_mask(seen).to_array().sum() > union_mask(list(t.masks)).to_array().sum():
+        if union_mask(seen).to_array().sum() > union_mask([m for m in t.masks if m is not None]).to_array().sum():
             continue  # a ship cut by the window edge: its visible part would be in the image, not in the target
         out.append((sorted(mask_pixels(m)[0].size for m in t.masks if m is not None)[-2], t))
     return out
@@ -210,7 +210,7 @@ def _all_ships(data_root: Path, n: int = 8, per_image: int = 1) -> list[Conversa
     with the largest second-largest ship, at most ``per_image`` disjoint ones per image; made by the corpus
     conversion."""
     opts = InstructionOptions(referring=False, x_tasks=("pixel_grounding",))
-    best: list[tuple[int, str, DetectionRecord]] = []
+    best: list[tuple[int, DetectionRecord, str]] = []
     for name, split in (("hrsid_mini", "test"), ("sen2ships", "train")):
         source = get_source(name)(data_root / name, split)
         for item in source.items():

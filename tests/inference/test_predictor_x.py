@@ -128,7 +128,12 @@ def test_bad_prompts_are_named_before_the_model_runs(
     dialogue = [Message.user("what is <region1>?", INPUT_IMAGE)]
     calls: list[int] = []
     embed = p.model.embed_inputs
-    monkeypatch.setattr(p.model, "embed_inputs", lambda *a, **k: calls.append(1) or embed(*a, **k))
+
+    def counted(*args: object, **kwargs: object) -> torch.Tensor:
+        calls.append(1)
+        return embed(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(p.model, "embed_inputs", counted)
     with pytest.raises(PromptError, match=match):
         p.generate([_rgb()], [dialogue], prompts=[prompts])
     assert not calls
