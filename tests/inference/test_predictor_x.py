@@ -109,6 +109,38 @@ def test_bad_x_requests_are_named(xpredictor: Predictor) -> None:
         p.generate([_rgb()], [[Message.user("what is here?", INPUT_IMAGE)]], views="grid:9")
 
 
+@pytest.mark.parametrize(
+    ("prompts", "match"),
+    [
+        ([VisualPrompt.point(float("nan"), 4)], r"<region1> \(point\).*\(nan, 4.0\) is not a finite number"),
+        ([VisualPrompt.scribble([[]])], r"<region1> \(scribble\).*empty stroke"),
+        ([VisualPrompt.scribble([])], r"<region1> \(scribble\).*empty stroke"),
+        ([VisualPrompt.point(3, 4), VisualPrompt.point(5, 6)], r"<region2> is never named.*\(2 prompts\)"),
+        ([], r"names <region1> but there are 0 prompts"),
+    ],
+)
+def test_bad_prompts_are_named_before_the_model_runs(
+    xpredictor: Predictor, prompts: list[VisualPrompt], match: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """NaN, an empty scribble, more or fewer prompts than the text names: a PromptError naming the prompt, raised
+    before any tensor reaches the model."""
+    p = xpredictor
+    dialogue = [Message.user("what is <region1>?", INPUT_IMAGE)]
+    calls: list[int] = []
+    embed = p.model.embed_inputs
+
+    def counted(*args: object, **kwargs: object) -> torch.Tensor:
+        calls.append(1)
+        return embed(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(p.model, "embed_inputs", counted)
+    with pytest.raises(PromptError, match=match):
+        p.generate([_rgb()], [dialogue], prompts=[prompts])
+    assert not calls
+    p.generate([_rgb()], [dialogue], prompts=[[VisualPrompt.point(3, 4)]])
+    assert calls  # the request would have reached the model here
+
+
 def test_an_x_model_answers_plain_requests_from_tensors_or_arrays(xpredictor: Predictor) -> None:
     p = xpredictor
     dialogue = [Message.user("what is here?", INPUT_IMAGE)]
