@@ -270,9 +270,7 @@ def train_from_build(run: TrainRun) -> TrainResult:
         model, tok = load_pretrained(run.init), load_tokenizer(run.init)
     else:
         x = run.x if run.x is not None else any(needs_x(c) for c in conversations)
-        model, tok = new_model(
-            conversations, run.size, run.vocab_size, config.seed, x=x, box_tokens=run.box_tokens
-        )
+        model, tok = new_model(conversations, run.size, run.vocab_size, config.seed, x=x, box_tokens=run.box_tokens)
     result = fit(model, tok, conversations, Path(run.images) if run.images else root, config, run.max_length)
     processes = PartialState()
     if processes.is_main_process:  # one writer; the checkpoint holds the gathered weights under any engine
