@@ -200,7 +200,11 @@ def test_save_load_round_trip(xmodel: EarthGPT, tmp_path: Path) -> None:
     assert json.loads((tmp_path / "config.json").read_text())["x"]["region_token_id"] == REGION
     loaded = load_pretrained(tmp_path)
     got = loaded(**forward_kwargs(vars(batch)))
-    assert torch.equal(got.logits, want.logits) and torch.equal(got.mask_logits, want.mask_logits)  # type: ignore[arg-type]
+    # Equal up to float rounding: weights read back from safetensors may sit at other memory alignments, which can
+    # pick other SIMD kernels (measured: 6e-7 on logits of order 1); a wrong or missing tensor differs by far more.
+    assert torch.allclose(got.logits, want.logits, rtol=0, atol=1e-5)
+    assert got.mask_logits is not None and want.mask_logits is not None
+    assert torch.allclose(got.mask_logits, want.mask_logits, rtol=0, atol=1e-5)
 
 
 def test_bad_x_inputs_are_named(xmodel: EarthGPT) -> None:
