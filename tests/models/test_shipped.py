@@ -102,3 +102,12 @@ def test_default_model_dir_prefers_the_env_then_the_repository(
 def test_the_repository_default_is_models_earthgpt_tiny_at_the_checkout_root() -> None:
     root = Path(__file__).resolve().parents[2]
     assert shipped_module.shipped_dir() == root / "models" / "earthgpt-tiny"
+
+
+def test_the_shipped_record_names_no_path_of_the_training_machine() -> None:
+    from earthgpt.models.shipped import portable_record
+
+    run = {"build": "/work/runs/tinydata", "out": "/work/runs/tiny", "init": None, "size": "tiny",
+           "resolved": {"out_dir": "/work/runs/tiny/run", "base_weights": None, "lr": 0.001}}  # fmt: skip
+    assert portable_record(run) == {"build": "tinydata", "out": "tiny", "init": None, "size": "tiny",
+                                    "resolved": {"out_dir": "run", "base_weights": None, "lr": 0.001}}  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 import torch
 from safetensors.torch import save_file
@@ -113,7 +114,10 @@ def ship_model(model_dir: str | Path, out: str | Path, dtype: str = "bf16", max_
     save_file(state, str(dst / WEIGHTS_NAME), metadata={"format": "pt", "dtype": dtype})
     model.config.save(dst / CONFIG_NAME)
     tok.save_pretrained(dst)
-    for name in (_PROVENANCE, *(f for f in _TOKENIZER_FILES if not (dst / f).is_file())):
+    if (src / _PROVENANCE).is_file():
+        record = portable_record(json.loads((src / _PROVENANCE).read_text(encoding="utf-8")))
+        (dst / _PROVENANCE).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    for name in (f for f in _TOKENIZER_FILES if not (dst / f).is_file()):
         if (src / name).is_file():
             (dst / name).write_bytes((src / name).read_bytes())
     if not (dst / MODEL_CARD).is_file():
@@ -121,9 +125,26 @@ def ship_model(model_dir: str | Path, out: str | Path, dtype: str = "bf16", max_
     return dst
 
 
+_PATH_FIELDS = ("build", "out", "init", "images", "out_dir", "base_weights")
+
+
+def portable_record(run: dict[str, Any]) -> dict[str, Any]:
+    """A run's train_run.json without this machine's paths: each path field keeps only its folder name (a shipped
+    model is committed and read elsewhere; the recipe files name the corpus and run)."""
+    out: dict[str, Any] = {}
+    for key, value in run.items():
+        if isinstance(value, dict):
+            out[key] = portable_record(value)
+        elif key in _PATH_FIELDS and isinstance(value, str) and value:
+            out[key] = Path(value).name
+        else:
+            out[key] = value
+    return out
+
+
 def _card_stub(src: Path, dst: Path, dtype: str, parameters: int) -> str:
     """The facts a card needs that the run records; the held-out figures are left for `earthgpt eval` to fill."""
-    lines = [f"# {dst.name}", "", f"Shipped from `{src}` by `earthgpt model ship` ({dtype} weights).", ""]
+    lines = [f"# {dst.name}", "", f"Shipped from `{src.name}` by `earthgpt model ship` ({dtype} weights).", ""]
     lines.append(f"- parameters: {parameters:,}")
     record = src / _PROVENANCE
     if record.is_file():
