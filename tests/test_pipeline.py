@@ -85,3 +85,31 @@ def test_a_scratch_run_adds_the_x_parts_when_its_corpus_uses_them(data_root: Pat
         train_from_build(run)
         made[name] = Config.load(out / "model" / "config.json").x
     assert made["x"] is not None and made["plain"] is None
+
+
+def test_a_scratch_run_takes_an_image_size_and_continues_a_model_given_init(data_root: Path, tmp_path: Path) -> None:
+    """``image_size`` sets a new model's input and token grid; ``init`` with ``scratch`` continues that model (its
+    tokenizer and weights, the new size ignored) instead of building a random one."""
+    from earthgpt.data.corpus import BuildConfig, SourceSpec, build
+    from earthgpt.pipeline import TrainRun, train_from_build
+
+    hrsid = SourceSpec(
+        "hrsid", "hrsid_modified_coco", ["train"],
+        {"annotations": "subset_offshore_train_30imgs.json", "images": "images"},
+    )  # fmt: skip
+    build(BuildConfig([hrsid], data_root=str(data_root), out_dir=str(tmp_path / "data")))
+    train = {"max_steps": 1, "batch_size": 2, "warmup_steps": 0, "progress_bar": False}
+    first = TrainRun(build=str(tmp_path / "data"), out=str(tmp_path / "px128"), image_size=128, train=train)
+    train_from_build(first)
+    model = load_pretrained(tmp_path / "px128")
+    assert model.image_size == 128 and model.num_image_tokens == 64
+
+    more = TrainRun(build=str(tmp_path / "data"), out=str(tmp_path / "more"), init=str(tmp_path / "px128"),
+                    image_size=224, vocab_size=300, train=train | {"lr": 1e-12})  # fmt: skip
+    train_from_build(more)
+    continued = load_pretrained(tmp_path / "more")
+    assert continued.image_size == 128
+    assert load_tokenizer(tmp_path / "more").get_vocab() == load_tokenizer(tmp_path / "px128").get_vocab()
+    before, after = model.state_dict(), continued.state_dict()
+    assert before.keys() == after.keys()
+    assert all(torch.allclose(before[k], after[k], atol=1e-6) for k in before)

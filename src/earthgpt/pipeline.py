@@ -59,11 +59,16 @@ class TrainRun:
     """A row of the stage table (training/stages.py): ``scratch`` trains a new random-weight model (CPU-size runs);
     ``1``/``2`` the paper's stages on ``init`` with the paper's recipe."""
     init: str | None = None
-    """Model directory to start from (required for stages 1 and 2; see ``earthgpt model init``)."""
+    """Model directory to start from (required for stages 1 and 2; see ``earthgpt model init``). With ``scratch`` it
+    continues that model (a shipped one, or any ``earthgpt train`` output) with every parameter trainable: its
+    tokenizer, size and parts are kept, and ``size``, ``vocab_size``, ``image_size``, ``box_tokens`` and ``x`` are
+    ignored."""
     size: str = "tiny"
     """Named model size for ``scratch`` runs: tiny or paper."""
     vocab_size: int = 1024
     """Size of the BPE tokenizer trained on the corpus for ``scratch`` runs."""
+    image_size: int | None = None
+    """Input size in pixels of a ``scratch`` model (a multiple of 32; default: the size's own, 160 for tiny)."""
     box_tokens: str = "text"
     """How ``scratch`` runs tokenise boxes: ``text`` (the written digits) or ``location`` (one ``<loc_NNN>`` token per
     coordinate, written back as the text on decode; docs/boxes.md). Saved with the tokenizer."""
@@ -179,13 +184,15 @@ def new_model(
     seed: int = 0,
     x: bool = False,
     box_tokens: str = "text",
+    image_size: int | None = None,
 ) -> tuple[EarthGPT, PreTrainedTokenizerBase]:
     """A random-weight model of a named size with a BPE tokenizer trained on the conversations' text (the ``scratch``
     row of the stage table then makes every parameter trainable: the vision encoders are random too). ``x`` adds
-    the EarthGPT-X parts; ``box_tokens`` how the tokenizer writes boxes (data/location_tokens.py)."""
+    the EarthGPT-X parts; ``box_tokens`` how the tokenizer writes boxes (data/location_tokens.py); ``image_size``
+    replaces the size's input size."""
     texts = [m.text for c in conversations for m in c.messages]
     tok = train_tokenizer(texts, vocab_size=vocab_size, box_tokens=box_tokens)
-    cfg = named_config(size, **token_ids(tok), **(x_token_ids(tok) if x else {}))
+    cfg = named_config(size, image_size, **token_ids(tok), **(x_token_ids(tok) if x else {}))
     torch.manual_seed(seed)
     return build_model(cfg), tok
 
@@ -265,12 +272,19 @@ def train_from_build(run: TrainRun) -> TrainResult:
     conversations, root = corpus(run.build)
     out = Path(run.out)
     out.mkdir(parents=True, exist_ok=True)
-    if stage_spec(run.stage).needs_init:
-        assert run.init is not None  # load_train_run checks it
+    if run.init is not None:  # required by stages 1 and 2 (load_train_run checks it); a warm start for scratch
         model, tok = load_pretrained(run.init), load_tokenizer(run.init)
     else:
         x = run.x if run.x is not None else any(needs_x(c) for c in conversations)
-        model, tok = new_model(conversations, run.size, run.vocab_size, config.seed, x=x, box_tokens=run.box_tokens)
+        model, tok = new_model(
+            conversations,
+            run.size,
+            run.vocab_size,
+            config.seed,
+            x=x,
+            box_tokens=run.box_tokens,
+            image_size=run.image_size,
+        )
     result = fit(model, tok, conversations, Path(run.images) if run.images else root, config, run.max_length)
     processes = PartialState()
     if processes.is_main_process:  # one writer; the checkpoint holds the gathered weights under any engine

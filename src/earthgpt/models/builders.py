@@ -270,22 +270,24 @@ def tiny_config(
     region_token_id: int | None = None,
     seg_token_id: int | None = None,
     view_token_id: int | None = None,
+    image_size: int = 160,
 ) -> EarthGPTConfig:
     """CPU-sized EarthGPT for tests and demos: 160 px, 100 visual tokens, a 4-layer 256-wide LLaMA.
 
     About 6M parameters plus 2 x 256 x vocab_size for the input/output embeddings. With the three EarthGPT-X
-    token ids it gains the X parts (``tiny_x_config``).
+    token ids it gains the X parts (``tiny_x_config``). ``image_size`` (a multiple of 32) changes the input and the
+    ViT's position grid with it: (image_size / 16)^2 visual tokens.
     """
     return EarthGPTConfig(
         name="tiny",
-        image_size=160,
+        image_size=image_size,
         vit=ViTConfig(
             hidden_size=192,
             num_layers=4,
             num_heads=3,
             patch_size=16,
             feature_layers=(2, 4),
-            pos_image_size=160,
+            pos_image_size=image_size,
         ),
         cnn=CNNConfig(hidden_sizes=(32, 64, 128, 256), depths=(1, 1, 2, 1), scale_channels=64),
         llm=LLMConfig(hidden_size=256, num_layers=4, num_heads=4, intermediate_size=688, max_position_embeddings=2048),
@@ -345,10 +347,12 @@ def paper_config(
     )
 
 
-def named_config(size: str, **token_ids: int) -> EarthGPTConfig:
-    """``tiny`` or ``paper`` by name."""
+def named_config(size: str, image_size: int | None = None, **token_ids: int) -> EarthGPTConfig:
+    """``tiny`` or ``paper`` by name; ``image_size`` replaces the tiny size's 160 px (the paper's is 224)."""
     if size == "tiny":
-        return tiny_config(**token_ids)
+        return tiny_config(**token_ids, **({"image_size": image_size} if image_size is not None else {}))
     if size == "paper":
+        if image_size not in (None, 224):
+            raise ValueError(f"image_size={image_size}: the paper size is 224 px (its DINOv2 and CLIP ConvNeXt)")
         return paper_config(**token_ids)
     raise ValueError(f"unknown model size {size!r}; choose one of {SIZES}")
