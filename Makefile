@@ -5,6 +5,8 @@ BIN := $(VENV)/bin
 DATA ?= ../shared/data
 TRAIN ?=
 STEPS ?=
+# `make test`: pytest worker processes (pytest-xdist), one torch thread each; 0 runs the suite in this process.
+TEST_WORKERS ?= 2
 
 .PHONY: demo test lint typecheck install install-dev clean
 
@@ -35,7 +37,7 @@ typecheck: install-dev
 	$(BIN)/mypy
 
 test: lint typecheck
-	EARTHGPT_DATA=$(DATA) $(BIN)/python -m pytest -q --timeout=1500 tests
+	EARTHGPT_DATA=$(DATA) OMP_NUM_THREADS=1 $(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist worksteal --durations=25 --timeout=1500 tests
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache .mypy_cache .ruff_cache

@@ -35,6 +35,22 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "shipped": {},
     "no_augment": {"augment": []},
     "corpus_shares": {"task_weights": {}},  # every conversation equally likely: the corpus's own task mix
+    "scene_heavy": {
+        "task_weights": {
+            "scene": 0.60,
+            "vqa": 0.14,
+            "caption": 0.01,
+            "detection_hbb": 0.07,
+            "detection_obb": 0.02,
+            "referring_hbb": 0.03,
+            "referring_obb": 0.01,
+            "region_classification": 0.04,
+            "region_description": 0.01,
+            "region_relation": 0.01,
+            "pixel_grounding": 0.04,
+            "zoom": 0.02,
+        }
+    },
     "px128": {"image_size": 128},
     "px224": {"image_size": 224},
     "text_boxes": {"box_tokens": "text"},
@@ -50,9 +66,13 @@ COLUMNS = (
 )
 
 
-def run_variant(name: str, build: Path, out: Path, steps: int, limit: int, data_root: Path) -> dict[str, Any]:
-    """Train one variant (resuming its own checkpoints) and score it; the record is written to ``out/name.json``."""
+def run_variant(
+    name: str, build: Path, out: Path, steps: int, limit: int, data_root: Path, init: Path | None, lr: float | None
+) -> dict[str, Any]:
+    """Train one variant (resuming its own checkpoints) and score it; the record is written to ``out/name.json``.
+    ``init``: continue that model (every variant from the same weights) instead of starting from random ones."""
     work = out / name
+    start_from = {"init": str(init)} if init is not None else {}
     run = load_train_run(
         RECIPE,
         build=str(build),
@@ -61,6 +81,8 @@ def run_variant(name: str, build: Path, out: Path, steps: int, limit: int, data_
         save_every=max(steps // 4, 1),
         warmup_steps=min(30, steps // 10),
         resume=True,
+        **start_from,
+        **({"lr": lr} if lr is not None else {}),
         **VARIANTS[name],
     )
     start = time.perf_counter()
@@ -75,6 +97,8 @@ def run_variant(name: str, build: Path, out: Path, steps: int, limit: int, data_
         "variant": name,
         "overrides": VARIANTS[name],
         "steps": steps,
+        "init": str(init) if init is not None else None,
+        "lr": run.train_config().lr,
         "batch_size": run.train_config().batch_size,
         "seed": run.train_config().seed,
         "threads": torch.get_num_threads(),
@@ -93,6 +117,20 @@ def _metric(task: dict[str, Any], key: str) -> float | None:
     return float(value) if isinstance(value, (int, float)) else None
 
 
+def _describe(overrides: dict[str, Any]) -> str:
+    """A short cell for a variant's change: shares as ``scene .60, vqa .14, ...``, other fields as key=value."""
+    if not overrides:
+        return "the shipped recipe"
+    parts = []
+    for key, value in overrides.items():
+        if key == "task_weights":
+            shares = ", ".join(f"{t} {w:.2f}" for t, w in sorted(value.items(), key=lambda kv: -kv[1])[:3])
+            parts.append(f"task_weights: {shares}, ..." if value else "task_weights: the corpus's own mix")
+        else:
+            parts.append(f"{key}={json.dumps(value)}")
+    return "; ".join(parts)
+
+
 def table(out: Path) -> str:
     """Markdown rows of every finished variant, in ``VARIANTS`` order."""
     header = "| variant | change | steps | " + " | ".join(f"{t} {m}" for t, m in COLUMNS) + " | train s |"
@@ -106,10 +144,10 @@ def table(out: Path) -> str:
         for task, key in COLUMNS:
             value = _metric(rec["tasks"].get(task, {}), key)
             n = rec["tasks"].get(task, {}).get("counts", {}).get("samples")
-            cells.append("-" if value is None else f"{100 * value:.1f}% (n={n})")
-        change = json.dumps(rec["overrides"]) if rec["overrides"] else "the shipped recipe"
+            cells.append("-" if value is None else f"{value:.1f}% (n={n})")  # the metrics are percentages
+        change = _describe(rec["overrides"])
         lines.append(
-            f"| {name} | `{change}` | {rec['steps']} | " + " | ".join(cells) + f" | {rec['train_seconds']:.0f} |"
+            f"| {name} | {change} | {rec['steps']} | " + " | ".join(cells) + f" | {rec['train_seconds']:.0f} |"
         )
     return "\n".join(lines)
 
@@ -120,6 +158,8 @@ def main() -> None:
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--variant", action="append", choices=sorted(VARIANTS), default=[])
     parser.add_argument("--steps", type=int, default=300)
+    parser.add_argument("--init", type=Path, help="continue this model directory (e.g. models/earthgpt-tiny)")
+    parser.add_argument("--lr", type=float, help="peak learning rate (default: the recipe's)")
     parser.add_argument("--limit", type=int, default=300, help="items per held-out task")
     parser.add_argument(
         "--data", type=Path, default=Path(os.environ.get("EARTHGPT_DATA", ROOT.parent / "shared" / "data"))
@@ -130,7 +170,7 @@ def main() -> None:
     for name in args.variant:
         if args.build is None:
             parser.error("--variant needs --build")
-        rec = run_variant(name, args.build, args.out, args.steps, args.limit, args.data)
+        rec = run_variant(name, args.build, args.out, args.steps, args.limit, args.data, args.init, args.lr)
         print(json.dumps({k: rec[k] for k in ("variant", "train_seconds", "loss_last")}))
     if args.table or not args.variant:
         print(table(args.out))

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import torch
 from PIL import Image
 
 from earthgpt.demo import DETECT_TASK, SCENE_TASK, VQA_TASK, run_demo
@@ -37,14 +38,27 @@ def test_demo_answers_with_the_default_model(
 
 
 def test_demo_train_builds_trains_resumes_and_ships(data_root: Path, tmp_path: Path) -> None:
+    """Two phases, the second continuing the first (as the shipped recipe): each resumes, the last is shipped."""
+    from earthgpt.models import load_pretrained
+
     train = tmp_path / "train.yaml"
     train.write_text("stage: scratch\nsize: tiny\nvocab_size: 600\nmax_length: 400\nbatch_size: 2\nsave_every: 1\n")
+    more = tmp_path / "more.yaml"
+    more.write_text("stage: scratch\nmax_length: 400\nbatch_size: 2\nsave_every: 1\nseed: 1\nlr: 1.0e-4\n")
     data = write_scenes_config(tmp_path, data_root)
     out = tmp_path / "demo"
-    first = list(run_demo(data_root, out, train=True, steps=2, data_config=data, train_config=train))
+    phases = [train, more]
+    first = list(run_demo(data_root, out, train=True, steps=2, data_config=data, train_configs=phases))
     assert first[0] == f"corpus: 178 conversations in {out / 'data'}"
-    assert first[1].startswith("trained steps 1-2: loss ")
-    assert first[2] == f"model: shipped to {out / 'model'}"
-    _check_answers(first[3:], out)
-    again = list(run_demo(data_root, out, train=True, steps=3, data_config=data, train_config=train))
-    assert again[1].startswith("trained steps 3-3: loss ")  # continued from the step-2 checkpoint
+    assert first[1].startswith("trained steps 1-2: loss ") and first[1].endswith("(train.yaml)")
+    assert first[2].startswith("trained steps 1-2: loss ") and first[2].endswith("(more.yaml)")
+    assert first[3] == f"model: shipped to {out / 'model'}"
+    _check_answers(first[4:], out)
+    shipped, phase1 = load_pretrained(out / "model").state_dict(), load_pretrained(out / "train").state_dict()
+    phase2 = load_pretrained(out / "train-2").state_dict()
+    name = "llm.lm_head.weight"
+    assert torch.equal(shipped[name], phase2[name].bfloat16().float())  # the last phase is shipped
+    assert not torch.equal(phase1[name], phase2[name])  # ... and it trained on from the first
+    again = list(run_demo(data_root, out, train=True, steps=3, data_config=data, train_configs=phases))
+    assert again[1].startswith("trained steps 3-3: loss ")  # each phase continues from its step-2 checkpoint
+    assert again[2].startswith("trained steps 3-3: loss ")

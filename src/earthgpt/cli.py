@@ -363,9 +363,9 @@ def _use_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
     p.add_argument("--out", default="runs/demo", help="output directory (detection.png; with --train the run)")
     p.add_argument("--model", default=None, help=MODEL_HELP)
     p.add_argument("--train", action="store_true",
-                   help="retrain from scratch with configs/data/tiny.yaml + configs/train/tiny.yaml (resumable), ship "
-                   "into OUT/model and ask that model")  # fmt: skip
-    p.add_argument("--steps", type=int, default=None, help="with --train: training steps (default: the recipe's)")
+                   help="retrain with configs/data/tiny.yaml and the two phases configs/train/tiny.yaml (from scratch) "
+                   "and tiny-more.yaml (continued), each resumable; ship into OUT/model and ask that model")  # fmt: skip
+    p.add_argument("--steps", type=int, default=None, help="with --train: training steps of each phase (default: the recipe's)")
 
     from earthgpt.inference.scene.cli import add_parser as add_scene_parser  # `earthgpt scene`: options and handler
 

@@ -4,15 +4,16 @@ The default path loads the shipped model (``models.shipped.default_model_dir``) 
 each answer, to classify a held-out RSSCN7 scene, to answer a held-out RSVQA-LR question and to detect the objects
 of a held-out HIT-UAV thermal frame (boxes drawn to ``out/detection.png``). The samples are read from the data root
 by the evaluation tasks (their held-out splits), so the demo needs no corpus. ``--train`` rebuilds the shipped
-recipe's corpus (``configs/data/tiny.yaml``) in ``out/data``, trains ``configs/train/tiny.yaml`` in ``out/train``
-(rerunning continues from its newest checkpoint), ships the result to ``out/model`` and asks that model the same.
+recipe's corpus (``configs/data/tiny.yaml``) in ``out/data``, trains its phases (``TRAIN_CONFIGS``: from scratch in
+``out/train``, then continued in ``out/train-2``; rerunning continues each from its newest checkpoint), ships the
+last to ``out/model`` and asks that model the same.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Generator, Iterator
+from collections.abc import Generator, Iterator, Sequence
 from pathlib import Path
 
 from earthgpt.data.corpus import build, load_config
@@ -28,8 +29,9 @@ log = logging.getLogger(__name__)
 
 DATA_CONFIG = Path("configs/data/tiny.yaml")
 """The shipped model's corpus recipe, relative to the repository root."""
-TRAIN_CONFIG = Path("configs/train/tiny.yaml")
-"""The shipped model's training recipe, relative to the repository root."""
+TRAIN_CONFIGS = (Path("configs/train/tiny.yaml"), Path("configs/train/tiny-more.yaml"))
+"""The shipped model's training phases, relative to the repository root: from random weights, then continued (each
+phase after the first starts from the one before it, ``init``)."""
 SCENE_TASK = "rsscn7"
 """RSSCN7 test split (a hash split the recipe does not train on)."""
 VQA_TASK = "rsvqa_lr_dev" if "rsvqa_lr_dev" in TASKS else "rsvqa_lr_sample"
@@ -55,22 +57,31 @@ def retrain(
     out: Path,
     steps: int | None = None,
     data_config: Path | None = None,
-    train_config: Path | None = None,
+    train_configs: Sequence[Path] | None = None,
 ) -> Generator[str, None, Path]:
-    """Build the recipe's corpus, train (or continue) its run, ship it; yields progress lines, returns the model."""
+    """Build the recipe's corpus, train (or continue) each of its phases, ship the last; yields progress lines,
+    returns the model. ``steps`` replaces every phase's step count (a quick try)."""
     config = load_config(_recipe(data_config, DATA_CONFIG), data_root=data_root.resolve(), out_dir=out / "data")
     built = build(config)
     yield f"corpus: {built.conversations} conversations in {out / 'data'}"
     overrides = {"max_steps": steps} if steps else {}
-    run = load_train_run(
-        _recipe(train_config, TRAIN_CONFIG), build=str(out / "data"), out=str(out / "train"), resume=True, **overrides
-    )
-    result = train_from_build(run)
-    if result.losses:
-        yield f"trained steps {result.start_step + 1}-{result.final_step}: loss {result.losses[0]:.3f} -> {result.losses[-1]:.3f}"
-    else:
-        yield f"training: {out / 'train'} already reached step {result.final_step}"
-    model_dir = ship_model(out / "train", out / "model")
+    phases = [_recipe(p, p) for p in train_configs] if train_configs else [_recipe(None, p) for p in TRAIN_CONFIGS]
+    previous: Path | None = None
+    for number, recipe_file in enumerate(phases, 1):
+        work = out / ("train" if number == 1 else f"train-{number}")
+        start = {"init": str(previous)} if previous is not None else {}
+        run = load_train_run(recipe_file, build=str(out / "data"), out=str(work), resume=True, **overrides, **start)
+        result = train_from_build(run)
+        if result.losses:
+            yield (
+                f"trained steps {result.start_step + 1}-{result.final_step}: loss {result.losses[0]:.3f} -> "
+                f"{result.losses[-1]:.3f} ({recipe_file.name})"
+            )
+        else:
+            yield f"training: {work} already reached step {result.final_step} ({recipe_file.name})"
+        previous = work
+    assert previous is not None
+    model_dir = ship_model(previous, out / "model")
     yield f"model: shipped to {model_dir}"
     return model_dir
 
@@ -91,7 +102,7 @@ def run_demo(
     train: bool = False,
     steps: int | None = None,
     data_config: Path | None = None,
-    train_config: Path | None = None,
+    train_configs: Sequence[Path] | None = None,
 ) -> Iterator[str]:
     """Ask a model (``model``, else the default one; with ``train``, a retrained one) about three held-out images.
 
@@ -102,7 +113,7 @@ def run_demo(
     if not root.is_dir():
         raise FileNotFoundError(f"data root {root} not found: pass --data (or set EARTHGPT_DATA) to the shared data")
     if train:
-        model_dir = yield from retrain(root, out, steps, data_config, train_config)
+        model_dir = yield from retrain(root, out, steps, data_config, train_configs)
     else:
         if steps:
             raise ValueError("--steps sets the retraining length: pass it with --train (make demo TRAIN=1 STEPS=N)")
