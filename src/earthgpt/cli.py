@@ -365,7 +365,9 @@ def _use_parsers(sub: argparse._SubParsersAction, flags: bool) -> None:
     p.add_argument("--train", action="store_true",
                    help="retrain with configs/data/tiny.yaml and the two phases configs/train/tiny.yaml (from scratch) "
                    "and tiny-more.yaml (continued), each resumable; ship into OUT/model and ask that model")  # fmt: skip
-    p.add_argument("--steps", type=int, default=None, help="with --train: training steps of each phase (default: the recipe's)")
+    p.add_argument(
+        "--steps", type=int, default=None, help="with --train: training steps of each phase (default: the recipe's)"
+    )
 
     from earthgpt.inference.scene.cli import add_parser as add_scene_parser  # `earthgpt scene`: options and handler
 
