@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import torch
@@ -109,6 +110,8 @@ def test_a_scratch_run_takes_an_image_size_and_continues_a_model_given_init(data
     train_from_build(more)
     continued = load_pretrained(tmp_path / "more")
     assert continued.image_size == 128
+    record = json.loads((tmp_path / "more" / "train_run.json").read_text(encoding="utf-8"))
+    assert record["init_run"]["image_size"] == 128  # the record of the continued run travels with it
     assert load_tokenizer(tmp_path / "more").get_vocab() == load_tokenizer(tmp_path / "px128").get_vocab()
     before, after = model.state_dict(), continued.state_dict()
     assert before.keys() == after.keys()

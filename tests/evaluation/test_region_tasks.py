@@ -134,6 +134,9 @@ class _PromptedModel:
     def pixels(self, image: Any, root: Any = None) -> str:
         return "px"
 
+    def image(self, image: Any, root: Any = None) -> str:
+        return "rgb"
+
     def generate(self, pixels: Sequence[Any], dialogues: Sequence[Any], **options: Any) -> list[Any]:
         self.options.append(options)
         from earthgpt.inference.output import Generation
@@ -149,6 +152,26 @@ def test_model_answerer_passes_the_prompts_of_each_request(data_root: Path) -> N
     plain = load_task(get_task("rsscn7"), data_root, 1).samples[0]
     ModelAnswerer(model).predict([Request(plain.id, plain.image, None, plain.prompt)])
     assert model.options == [{"prompts": [data.samples[0].prompts]}, {}]
+
+
+def test_a_real_x_predictor_answers_the_prompted_tasks_through_the_harness(data_root: Path, tmp_path: Path) -> None:
+    """The real Predictor (not a stand-in): prompted requests get the full-resolution image their prompts are in."""
+    import torch
+
+    from earthgpt.data.tokenizer import train_tokenizer
+    from earthgpt.evaluation.harness import evaluate
+    from earthgpt.inference.predictor import Predictor
+    from earthgpt.models import build_model, tiny_config
+    from earthgpt.pipeline import token_ids, x_token_ids
+
+    tok = train_tokenizer(["USER: what is <region1>? ASSISTANT: Region 1: golf field"] * 30, vocab_size=300)
+    torch.manual_seed(0)
+    predictor = Predictor(build_model(tiny_config(**token_ids(tok), **x_token_ids(tok))), tok, max_new_tokens=4)
+    tasks = ["dior_rsvg_sample_refer_box", "dior_rsvg_sample_refer_point", "dior_rsvg_sample_region_caption"]
+    summary = evaluate(ModelAnswerer(predictor), tasks, data_root, tmp_path, plots=False, meteor=False)
+    for name in tasks:
+        assert summary["tasks"][name]["counts"]["samples"] == 1
+        assert (tmp_path / name / "predictions.jsonl").read_text(encoding="utf-8").count("\n") == 1
 
 
 def test_harness_round_trips_masks_through_its_predictions_cache(data_root: Path, tmp_path: Path) -> None:

@@ -108,6 +108,8 @@ class _Generator(Protocol):
 
     def pixels(self, image: Any, root: str | Path | None = None) -> Any: ...
 
+    def image(self, image: Any, root: str | Path | None = None) -> Any: ...
+
     def generate(self, pixels: Sequence[Any], dialogues: Sequence[Sequence[Message]]) -> list[Generation]: ...
 
 
@@ -115,13 +117,18 @@ class ModelAnswerer:
     """Our model behind the evaluation protocol: one single-turn dialogue per request, token log-probabilities kept.
 
     Requests with visual prompts (EarthGPT-X tasks) pass them as ``prompts=[request.prompts, ...]`` (one
-    sequence per dialogue) to the predictor's ``generate``; requests without any are asked exactly as before."""
+    sequence per dialogue) to the predictor's ``generate``, with the full-resolution image the prompts are drawn on;
+    requests without any are asked exactly as before, with the model input pixels."""
 
     def __init__(self, model: _Generator) -> None:
         self.model = model
 
     def predict(self, requests: Sequence[Request]) -> list[Generation]:
-        pixels = [self.model.pixels(r.image, r.image_root) for r in requests]
+        # a request with prompts passes its full-resolution image: the prompts are in its pixels
+        pixels = [
+            self.model.image(r.image, r.image_root) if r.prompts else self.model.pixels(r.image, r.image_root)
+            for r in requests
+        ]
         dialogues = [[Message.user(r.prompt, r.image)] for r in requests]
         if any(r.prompts for r in requests):
             # the EarthGPT-X Predictor's per-dialogue ``prompts`` option (contract.md); absent from a plain Predictor

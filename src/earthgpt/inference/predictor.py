@@ -100,6 +100,11 @@ class Predictor:
         """[3, S, S] model input from an RGB array, an image reference or a file path."""
         return torch.from_numpy(model_input(self._rgb(image, root), self.model.image_size))
 
+    def image(self, image: np.ndarray | ImageRef | str | Path, root: str | Path | None = None) -> np.ndarray:
+        """[H, W, 3] uint8 at full resolution: what ``generate`` takes with visual prompts or views (they are in its
+        pixels)."""
+        return self._rgb(image, root, full=True)
+
     def _rgb(
         self, image: np.ndarray | ImageRef | str | Path, root: str | Path | None = None, *, full: bool = False
     ) -> np.ndarray:
