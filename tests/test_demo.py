@@ -9,7 +9,7 @@ import pytest
 import torch
 from PIL import Image
 
-from earthgpt.demo import DETECT_TASK, SCENE_TASK, VQA_TASK, run_demo
+from earthgpt.demo import DETECT_TASK, SCENE_TASK, TRAIN_CONFIGS, VQA_TASK, run_demo
 from earthgpt.models.shipped import MODEL_ENV
 from tests.conftest import write_scenes_config
 
@@ -62,3 +62,14 @@ def test_demo_train_builds_trains_resumes_and_ships(data_root: Path, tmp_path: P
     again = list(run_demo(data_root, out, train=True, steps=3, data_config=data, train_configs=phases))
     assert again[1].startswith("trained steps 3-3: loss ")  # each phase continues from its step-2 checkpoint
     assert again[2].startswith("trained steps 3-3: loss ")
+
+
+def test_the_shipped_phases_share_the_held_out_chosen_task_shares_and_augmentation() -> None:
+    """Phase 2 keeps phase 1's data recipe (the bench/recipe.py decision); only its schedule and seed differ."""
+    import yaml
+
+    root = Path(__file__).resolve().parents[1]
+    first, second = (yaml.safe_load((root / p).read_text(encoding="utf-8")) for p in TRAIN_CONFIGS)
+    for key in ("task_weights", "augment", "length_window", "max_length", "batch_size"):
+        assert first[key] == second[key], key
+    assert second["seed"] != first["seed"] and second["lr"] < first["lr"]

@@ -45,6 +45,8 @@ ALIASES: dict[str, str] = {"steps": "max_steps"}
 """Other names accepted for TrainConfig fields (flags and YAML keys)."""
 DEPRECATED: dict[str, str] = {"data": "build"}
 """Old TrainRun names still accepted for one release, with a warning naming the new one."""
+RUN_RECORD = "train_run.json"
+"""What a trained model directory records of the run that made it (provenance)."""
 
 
 @dataclass(frozen=True)
@@ -291,10 +293,10 @@ def train_from_build(run: TrainRun) -> TrainResult:
         model.save_pretrained(out, state_dict=result.model_tensors)
         tok.save_pretrained(out)
         record = asdict(run) | {"train": dict(run.train), "resolved": config.to_dict()}
-        earlier = Path(run.init) / "train_run.json" if run.init is not None else None
+        earlier = Path(run.init) / RUN_RECORD if run.init is not None else None
         if earlier is not None and earlier.is_file():  # a continued model keeps the record of what it continues
             record["init_run"] = json.loads(earlier.read_text(encoding="utf-8"))
-        (out / "train_run.json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        (out / RUN_RECORD).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         if result.losses:
             log.info("model written to %s (loss %.3f -> %.3f)", out, result.losses[0], result.losses[-1])
     processes.wait_for_everyone()
